@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Check KUnit results against the tests the sources declare.
+
+usage: kunit-results.py RESULTS.json SOURCE.rs...
+
+Every `#[test]` function of a `#[kunit_tests(suite)]` module in the given
+sources must appear in the results and pass; a test that is missing (its
+suite was not built, or the kernel crashed before reaching it) counts as a
+failure.  Prints one line per test and a closing `N passed, N failed`.
+Exits 1 on any failure or missing test.
+"""
+
+import json
+import re
+import sys
+
+SUITE = re.compile(r"#\[(?:[\w:]*::)?kunit_tests\((\w+)\)\]")
+TEST = re.compile(r"#\[test\]\s*(?:#\[[^\]]*\]\s*)*fn\s+(\w+)")
+
+
+def declared(paths):
+    """(suite, test) pairs declared in the sources, in source order."""
+    tests = []
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        suites = list(SUITE.finditer(text))
+        for i, m in enumerate(suites):
+            end = suites[i + 1].start() if i + 1 < len(suites) else len(text)
+            for t in TEST.finditer(text, m.end(), end):
+                tests.append((m.group(1), t.group(1)))
+    return tests
+
+
+def reported(group, found):
+    """Walk KernelCI JSON groups; map (suite, test) to its status."""
+    for case in group.get("test_cases", []):
+        found[(group["name"], case["name"])] = case["status"]
+    for sub in group.get("sub_groups", []):
+        reported(sub, found)
+    return found
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    try:
+        with open(sys.argv[1], encoding="utf-8") as f:
+            results = reported(json.load(f), {})
+    except (OSError, ValueError) as e:
+        print(f"kunit-results: no usable results ({e})")
+        results = {}
+
+    expected = declared(sys.argv[2:])
+    if not expected:
+        sys.exit("kunit-results: the sources declare no KUnit test")
+
+    passed = failed = 0
+    for suite, test in expected:
+        status = results.get((suite, test), "MISSING")
+        ok = status == "PASS"
+        passed += ok
+        failed += not ok
+        print(f"  {'ok  ' if ok else 'FAIL'} {suite}.{test}{'' if ok else ' (' + status + ')'}")
+    for (suite, test), status in sorted(results.items()):
+        if (suite, test) not in expected and status != "PASS":
+            failed += 1
+            print(f"  FAIL {suite}.{test} ({status}, not one of ours)")
+    print(f"kunit: {passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+#!/bin/sh
+# Generate the patch series from the project's sources.
+# Runs inside the toolchain root filesystem.
+#
+# usage: mkseries.sh PRISTINE VERSION SRC WORKTREE OUTDIR
+#
+# Each directory SRC/series/NN-slug/ is one patch:
+#   message   the commit message (subject line, blank line, body);
+#   files     top-level source paths the patch adds or replaces in full;
+#   *.diff    edits to files that already exist in the kernel, applied in
+#             name order with `git apply`.
+# The commits are made on a scratch work tree at vVERSION with the identity
+# and date of SRC/series/config, so the same sources always give the same
+# patches, byte for byte.  OUTDIR receives the cover letter (from
+# SRC/series/cover-letter), the numbered patches and a quilt `series` file.
+set -eu
+
+pristine=$1 version=$2 src=$3 wt=$4 out=$5
+
+conf() { sed -n "s/^$1=//p" "$src/series/config"; }
+author=$(conf author)
+date=$(conf date)
+export GIT_AUTHOR_NAME="${author% <*}" GIT_AUTHOR_EMAIL=$(echo "$author" | sed 's/.*<\(.*\)>/\1/')
+export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME" GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EMAIL"
+export GIT_AUTHOR_DATE="$date" GIT_COMMITTER_DATE="$date"
+
+sh "$(dirname "$0")/worktree.sh" "$pristine" "$wt" "v$version" --clean
+cd "$wt"
+git checkout -q -B series-gen
+
+listed=$(mktemp)
+for p in "$src"/series/[0-9]*/; do
+	p=${p%/}
+	[ -r "$p/message" ] || { echo "mkseries: $p/message missing" >&2; exit 1; }
+	if [ -r "$p/files" ]; then
+		grep -v '^[[:space:]]*\(#\|$\)' "$p/files" | while read -r f; do
+			[ -r "$src/$f" ] || { echo "mkseries: $p/files names $f, which does not exist" >&2; exit 1; }
+			if grep -qxF "$f" "$listed"; then
+				echo "mkseries: $f is listed by two patches" >&2; exit 1
+			fi
+			echo "$f" >> "$listed"
+			mkdir -p "$(dirname "$f")"
+			cp "$src/$f" "$f"
+		done
+	fi
+	for d in "$p"/*.diff; do
+		[ -e "$d" ] || continue
+		git apply --whitespace=error-all "$d" || { echo "mkseries: $d does not apply" >&2; exit 1; }
+	done
+	# -f: the Debian tarball's top-level .gitignore ignores everything.
+	git add -A -f
+	{ cat "$p/message"; printf '\nSigned-off-by: %s\n' "$author"; } | git commit -q -F -
+done
+
+# Every kernel-side source file of the project must reach the series.
+(cd "$src" && git ls-files -co --exclude-standard -- \
+	Documentation drivers include rust samples tools arch kernel lib) | sort > "$listed.all"
+sort "$listed" | comm -13 - "$listed.all" > "$listed.missing"
+if [ -s "$listed.missing" ]; then
+	echo "mkseries: source files no patch lists:" >&2
+	sed 's/^/  /' "$listed.missing" >&2
+	exit 1
+fi
+rm -f "$listed" "$listed.all" "$listed.missing"
+
+git config branch.series-gen.description "$(cat "$src/series/cover-letter")"
+rm -rf "$out"
+mkdir -p "$out"
+git format-patch -q --cover-letter --cover-from-description=subject \
+	--zero-commit --no-signature --subject-prefix="$(conf prefix)" \
+	-o "$out" "v$version..series-gen"
+(cd "$out" && ls [0-9]*.patch | grep -v '^0000-' > series)
