@@ -46,6 +46,18 @@ const SYSGENID_WAIT_WATCHERS: u32 = _IO(SYSGENID_IOCTL, 2);
 const SYSGENID_FORCE_GEN_UPDATE: u32 = _IO(SYSGENID_IOCTL, 3);
 const SYSGENID_GET_OUTDATED_WATCHERS: u32 = _IO(SYSGENID_IOCTL, 4);
 
+/// The size of a generation in a read, a write and the mapped page.
+const GEN_SIZE: usize = size_of::<u32>();
+
+/// Checks the length of a write: it must carry exactly one generation.
+fn check_write_len(len: usize) -> Result {
+    if len == GEN_SIZE {
+        Ok(())
+    } else {
+        Err(EINVAL)
+    }
+}
+
 /// Returns the generation that follows `current` when a bump asks for at least `min_gen`.
 ///
 /// The result is never `current`: a `min_gen` that is not above `current` yields `current + 1`,
@@ -246,6 +258,16 @@ impl Watch<'_> {
         }
     }
 
+    /// Answers a read of `len` bytes: `None` for an empty read, which returns 0 at once,
+    /// `EINVAL` when `len` cannot hold a generation, and otherwise as [`Watch::read`].
+    fn read_len(&self, len: usize, wait: bool) -> Result<Option<u32>> {
+        match len {
+            0 => Ok(None),
+            len if len < GEN_SIZE => Err(EINVAL),
+            _ => self.read(wait).map(Some),
+        }
+    }
+
     /// Acknowledges `generation`, which must be the current one (`EINVAL` otherwise).
     fn acknowledge(&self, generation: u32) -> Result {
         let mut guard = self.sysgenid.state.lock();
@@ -394,34 +416,26 @@ impl MiscDevice for SysGenIdFile {
 
     fn read_iter(kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterDest<'_>) -> Result<usize> {
         let me = kiocb.file();
-        let size = size_of::<u32>();
-        if iov.len() == 0 {
-            return Ok(0);
-        }
-        if iov.len() < size {
-            return Err(EINVAL);
-        }
         me.sysgenid().revalidate();
-        let generation = me
-            .watch
-            .read(kiocb.file_flags() & flags::O_NONBLOCK == 0)?;
-        if iov.copy_to_iter(&generation.to_ne_bytes()) != size {
+        let wait = kiocb.file_flags() & flags::O_NONBLOCK == 0;
+        let Some(generation) = me.watch.read_len(iov.len(), wait)? else {
+            return Ok(0);
+        };
+        if iov.copy_to_iter(&generation.to_ne_bytes()) != GEN_SIZE {
             return Err(EFAULT);
         }
-        Ok(size)
+        Ok(GEN_SIZE)
     }
 
     fn write_iter(kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterSource<'_>) -> Result<usize> {
         let me = kiocb.file();
-        let mut value = [0u8; size_of::<u32>()];
-        if iov.len() != value.len() {
-            return Err(EINVAL);
-        }
-        if iov.copy_from_iter(&mut value) != value.len() {
+        check_write_len(iov.len())?;
+        let mut value = [0u8; GEN_SIZE];
+        if iov.copy_from_iter(&mut value) != GEN_SIZE {
             return Err(EFAULT);
         }
         me.watch.acknowledge(u32::from_ne_bytes(value))?;
-        Ok(value.len())
+        Ok(GEN_SIZE)
     }
 
     fn poll(me: &SysGenIdFile, file: &File, table: &PollTable<'_>) -> u32 {
@@ -640,7 +654,7 @@ mod tests {
         assert_eq!(s.page.load_u32_acquire(0)?, 0x1234_5678);
         s.bump(0);
         assert_eq!(s.page.load_u32_acquire(0)?, 0x1234_5679);
-        for offset in (4..PAGE_SIZE).step_by(4) {
+        for offset in (GEN_SIZE..PAGE_SIZE).step_by(GEN_SIZE) {
             assert_eq!(s.page.load_u32_acquire(offset)?, 0);
         }
         Ok(())
@@ -737,6 +751,28 @@ mod tests {
     }
 
     #[test]
+    fn read_and_write_sizes() -> Result {
+        let s = new_sysgenid()?;
+        let w = s.watch(true);
+        assert_eq!(w.read_len(0, false), Ok(None));
+        assert_eq!(w.read_len(3, false), Err(EINVAL));
+        assert_eq!(w.read_len(4, false), Err(EAGAIN));
+        s.bump(0);
+        assert_eq!(w.read_len(0, false), Ok(None));
+        assert_eq!(w.read_len(1, false), Err(EINVAL));
+        assert_eq!(w.read_len(4, false), Ok(Some(1)));
+        assert_eq!(w.read_len(4096, true), Ok(Some(1)));
+        for len in [0, 1, 3, 5, 8, usize::MAX] {
+            assert_eq!(check_write_len(len), Err(EINVAL));
+        }
+        assert_eq!(check_write_len(4), Ok(()));
+        // None of it acknowledged anything.
+        assert!(w.is_outdated());
+        assert_eq!(s.outdated(), 1);
+        Ok(())
+    }
+
+    #[test]
     fn wait_watchers_rules_without_sleeping() -> Result {
         let s = new_sysgenid()?;
         let orchestrator = s.watch(false);
@@ -753,79 +789,105 @@ mod tests {
         Ok(())
     }
 
-    /// A `wait_watchers` call run on a workqueue, for the tests that act while it sleeps.
+    /// A blocking call on a new file, run on a workqueue, for the tests that act while it sleeps.
     #[pin_data]
-    struct Waiter {
+    struct Sleeper {
         sysgenid: Pin<KBox<SysGenId>>,
+        call: fn(&Watch<'_>) -> Result<u32>,
         #[pin]
-        waiting: Completion,
+        calling: Completion,
         #[pin]
         done: Completion,
         #[pin]
-        result: SpinLock<Option<Result>>,
+        result: SpinLock<Option<Result<u32>>>,
         #[pin]
-        work: Work<Waiter>,
+        work: Work<Sleeper>,
     }
 
     impl_has_work! {
-        impl HasWork<Self> for Waiter { self.work }
+        impl HasWork<Self> for Sleeper { self.work }
     }
 
-    impl WorkItem for Waiter {
+    impl WorkItem for Sleeper {
         type Pointer = Arc<Self>;
 
         fn run(this: Arc<Self>) {
-            let orchestrator = this.sysgenid.watch(false);
-            this.waiting.complete_all();
-            let result = orchestrator.wait_watchers(Some(msecs_to_jiffies(5000)));
+            let watch = this.sysgenid.watch(false);
+            this.calling.complete_all();
+            let result = (this.call)(&watch);
             *this.result.lock() = Some(result);
             this.done.complete_all();
         }
     }
 
-    /// Starts a waiter on a new [`SysGenId`] with one outdated watcher, `straggler`.
-    fn start_waiter(straggler: impl FnOnce(&Arc<Waiter>) -> Result) -> Result<Option<Result>> {
-        let waiter = Arc::pin_init(
-            try_pin_init!(Waiter {
+    /// Runs `scenario` on a new [`SysGenId`] and returns what `call` returned.
+    ///
+    /// `scenario` calls `start` to run `call` on a workqueue; `start` returns once the call is
+    /// (very likely) asleep. Assertions stay on the test thread: the worker only records the
+    /// result.
+    fn with_sleeper(
+        call: fn(&Watch<'_>) -> Result<u32>,
+        scenario: impl FnOnce(&SysGenId, &dyn Fn()) -> Result,
+    ) -> Result<Option<Result<u32>>> {
+        let sleeper = Arc::pin_init(
+            try_pin_init!(Sleeper {
                 sysgenid: new_sysgenid()?,
-                waiting <- Completion::new(),
+                call,
+                calling <- Completion::new(),
                 done <- Completion::new(),
                 result <- new_spinlock!(None),
-                work <- new_work!("sysgenid::tests::Waiter"),
+                work <- new_work!("sysgenid::tests::Sleeper"),
             }),
             GFP_KERNEL,
         )?;
-        straggler(&waiter)?;
-        let result = *waiter.result.lock();
+        let start = || {
+            let _ = workqueue::system().enqueue(sleeper.clone());
+            sleeper.calling.wait_for_completion();
+            fsleep(Delta::from_millis(20));
+        };
+        scenario(&sleeper.sysgenid, &start)?;
+        sleeper.done.wait_for_completion();
+        let result = *sleeper.result.lock();
         Ok(result)
+    }
+
+    fn wait_five_seconds(w: &Watch<'_>) -> Result<u32> {
+        w.wait_watchers(Some(msecs_to_jiffies(5000))).map(|()| 0)
+    }
+
+    #[test]
+    fn blocked_read_wakes_on_bump() -> Result {
+        let result = with_sleeper(
+            |w| w.read(true),
+            |s, start| {
+                start();
+                s.bump(0);
+                Ok(())
+            },
+        )?;
+        assert_eq!(result, Some(Ok(1)));
+        Ok(())
     }
 
     #[test]
     fn wait_watchers_wakes_on_last_acknowledgement() -> Result {
-        let result = start_waiter(|waiter| {
-            let w = waiter.sysgenid.watch(true);
-            waiter.sysgenid.bump(0);
-            let _ = workqueue::system().enqueue(waiter.clone());
-            waiter.waiting.wait_for_completion();
-            fsleep(Delta::from_millis(20));
-            w.acknowledge(1)?;
-            waiter.done.wait_for_completion();
-            Ok(())
+        let result = with_sleeper(wait_five_seconds, |s, start| {
+            let straggler = s.watch(true);
+            s.bump(0);
+            start();
+            straggler.acknowledge(1)
         })?;
-        assert_eq!(result, Some(Ok(())));
+        assert_eq!(result, Some(Ok(0)));
         Ok(())
     }
 
     #[test]
     fn wait_watchers_fails_when_a_bump_lands() -> Result {
-        let result = start_waiter(|waiter| {
-            let _w = waiter.sysgenid.watch(true);
-            waiter.sysgenid.bump(0);
-            let _ = workqueue::system().enqueue(waiter.clone());
-            waiter.waiting.wait_for_completion();
-            fsleep(Delta::from_millis(20));
-            waiter.sysgenid.bump(0);
-            waiter.done.wait_for_completion();
+        let result = with_sleeper(wait_five_seconds, |s, start| {
+            let _straggler = s.watch(true);
+            s.bump(0);
+            start();
+            s.bump(0);
             Ok(())
         })?;
         assert_eq!(result, Some(Err(EINTR)));
@@ -850,10 +912,20 @@ mod tests {
 
     static HOOK_CALLS: kernel::sync::atomic::Atomic<u32> = kernel::sync::atomic::Atomic::new(0);
 
+    /// A revalidate hook that counts its calls.
+    ///
+    /// # Safety
+    ///
+    /// None: `unsafe` only to have the type of a [`Revalidate`] hook.
     unsafe extern "C" fn count_hook_call() {
         HOOK_CALLS.fetch_add(1, kernel::sync::atomic::Relaxed);
     }
 
+    /// A revalidate hook that does nothing.
+    ///
+    /// # Safety
+    ///
+    /// None: `unsafe` only to have the type of a [`Revalidate`] hook.
     unsafe extern "C" fn other_hook() {}
 
     #[test]

@@ -25,13 +25,23 @@ int sysgenid_register_revalidate(void (*revalidate)(void));
 /* Remove the hook; on return no call to it is in progress.  May sleep. */
 void sysgenid_unregister_revalidate(void (*revalidate)(void));
 #else
-static inline void sysgenid_bump_generation(void) { }
-static inline u32 sysgenid_get_generation(void) { return 0; }
+static inline void sysgenid_bump_generation(void)
+{
+}
+
+static inline u32 sysgenid_get_generation(void)
+{
+	return 0;
+}
+
 static inline int sysgenid_register_revalidate(void (*revalidate)(void))
 {
 	return 0;
 }
-static inline void sysgenid_unregister_revalidate(void (*revalidate)(void)) { }
+
+static inline void sysgenid_unregister_revalidate(void (*revalidate)(void))
+{
+}
 #endif
 
 #endif /* _LINUX_SYSGENID_H */
