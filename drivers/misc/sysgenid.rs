@@ -76,7 +76,7 @@ struct State {
     generation: u32,
     /// The number of bumps since boot.
     ///
-    /// Acknowledgements are recorded against this rather than the generation, which can wrap or
+    /// Acknowledgments are recorded against this rather than the generation, which can wrap or
     /// be forced back to a value a file acknowledged long ago.
     epoch: u64,
     /// Files counted as watchers.
@@ -870,7 +870,7 @@ mod tests {
     }
 
     #[test]
-    fn wait_watchers_wakes_on_last_acknowledgement() -> Result {
+    fn wait_watchers_wakes_on_last_acknowledgment() -> Result {
         let result = with_sleeper(wait_five_seconds, |s, start| {
             let straggler = s.watch(true);
             s.bump(0);
