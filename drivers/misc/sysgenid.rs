@@ -14,7 +14,7 @@
 
 use kernel::{
     capability,
-    ffi::c_int,
+    ffi::{c_int, c_void},
     fs::{file::flags, File, Kiocb},
     ioctl::_IO,
     iov::{IovIterDest, IovIterSource},
@@ -95,8 +95,19 @@ struct Acked {
     tracked: bool,
 }
 
-/// A backend's revalidate hook.
-type Revalidate = unsafe extern "C" fn();
+/// A backend's revalidate hook, called with the backend's data pointer.
+type Revalidate = unsafe extern "C" fn(*mut c_void);
+
+/// An installed revalidate hook and the data it is called with.
+#[derive(Clone, Copy)]
+struct Hook {
+    revalidate: Revalidate,
+    data: *mut c_void,
+}
+
+// SAFETY: The backend that installs a hook promises, through the C interface, that it may be
+// called with `data` from any task until it is removed.
+unsafe impl Send for Hook {}
 
 /// The system generation and everyone watching it.
 ///
@@ -116,7 +127,7 @@ struct SysGenId {
     page: Page,
     /// The backend's revalidate hook, if one is installed.
     #[pin]
-    revalidate: SpinLock<Option<Revalidate>>,
+    revalidate: SpinLock<Option<Hook>>,
     /// Lets unregistration wait until no call to the old hook is in progress.
     #[pin]
     revalidate_srcu: Srcu,
@@ -171,20 +182,20 @@ impl SysGenId {
     }
 
     /// Installs the revalidate hook; `EBUSY` if another one is installed.
-    fn set_revalidate(&self, hook: Revalidate) -> Result {
+    fn set_revalidate(&self, revalidate: Revalidate, data: *mut c_void) -> Result {
         let mut current = self.revalidate.lock();
         if current.is_some() {
             return Err(EBUSY);
         }
-        *current = Some(hook);
+        *current = Some(Hook { revalidate, data });
         Ok(())
     }
 
-    /// Removes `hook` and waits until no call to it is in progress. May sleep.
-    fn clear_revalidate(&self, hook: Revalidate) {
+    /// Removes `revalidate` and waits until no call to it is in progress. May sleep.
+    fn clear_revalidate(&self, revalidate: Revalidate) {
         {
             let mut current = self.revalidate.lock();
-            if !current.is_some_and(|installed| core::ptr::fn_addr_eq(installed, hook)) {
+            if !current.is_some_and(|hook| core::ptr::fn_addr_eq(hook.revalidate, revalidate)) {
                 return;
             }
             *current = None;
@@ -197,10 +208,10 @@ impl SysGenId {
         let _guard = self.revalidate_srcu.read_lock();
         let hook = *self.revalidate.lock();
         if let Some(hook) = hook {
-            // SAFETY: The hook was installed by a backend through the C interface, whose contract
-            // is a function callable in process context until it is unregistered; unregistering
-            // waits for this SRCU read section to end.
-            unsafe { hook() };
+            // SAFETY: The backend installed the hook through the C interface, whose contract is
+            // that it may be called with its data in process context until it is removed, and
+            // removing it waits for this SRCU read section to end.
+            unsafe { (hook.revalidate)(hook.data) };
         }
     }
 
@@ -521,14 +532,17 @@ pub unsafe extern "C" fn sysgenid_get_generation() -> u32 {
 ///
 /// # Safety
 ///
-/// `revalidate` must be callable in process context until it is passed to
-/// [`sysgenid_unregister_revalidate`].
+/// `revalidate(data)` must be safe to call in process context, from any task, until
+/// `revalidate` is passed to [`sysgenid_unregister_revalidate`].
 #[export]
-pub unsafe extern "C" fn sysgenid_register_revalidate(revalidate: Option<Revalidate>) -> c_int {
-    let Some(hook) = revalidate else {
+pub unsafe extern "C" fn sysgenid_register_revalidate(
+    revalidate: Option<Revalidate>,
+    data: *mut c_void,
+) -> c_int {
+    let Some(revalidate) = revalidate else {
         return EINVAL.to_errno();
     };
-    match with_sysgenid(|sysgenid| sysgenid.set_revalidate(hook)) {
+    match with_sysgenid(|sysgenid| sysgenid.set_revalidate(revalidate, data)) {
         Some(Ok(())) => 0,
         Some(Err(e)) => e.to_errno(),
         None => ENODEV.to_errno(),
@@ -585,7 +599,10 @@ mod tests {
     use super::*;
     use kernel::{
         new_spinlock,
-        sync::{Arc, Completion},
+        sync::{
+            atomic::{Atomic, Relaxed},
+            Arc, Completion,
+        },
         time::{delay::fsleep, Delta},
         workqueue::{self, impl_has_work, new_work, Work, WorkItem},
     };
@@ -910,15 +927,15 @@ mod tests {
         Ok(())
     }
 
-    static HOOK_CALLS: kernel::sync::atomic::Atomic<u32> = kernel::sync::atomic::Atomic::new(0);
-
-    /// A revalidate hook that counts its calls.
+    /// A revalidate hook that counts its calls in the `Atomic<u32>` its data points to.
     ///
     /// # Safety
     ///
-    /// None: `unsafe` only to have the type of a [`Revalidate`] hook.
-    unsafe extern "C" fn count_hook_call() {
-        HOOK_CALLS.fetch_add(1, kernel::sync::atomic::Relaxed);
+    /// `data` must point to a live `Atomic<u32>`.
+    unsafe extern "C" fn count_hook_call(data: *mut c_void) {
+        // SAFETY: The caller passes a live `Atomic<u32>`.
+        let calls = unsafe { &*data.cast::<Atomic<u32>>() };
+        calls.fetch_add(1, Relaxed);
     }
 
     /// A revalidate hook that does nothing.
@@ -926,26 +943,29 @@ mod tests {
     /// # Safety
     ///
     /// None: `unsafe` only to have the type of a [`Revalidate`] hook.
-    unsafe extern "C" fn other_hook() {}
+    unsafe extern "C" fn other_hook(_data: *mut c_void) {}
 
     #[test]
     fn revalidate_hook_is_called_until_removed() -> Result {
         let s = new_sysgenid()?;
-        HOOK_CALLS.store(0, kernel::sync::atomic::Relaxed);
+        let calls = Atomic::new(0u32);
+        let data = core::ptr::from_ref(&calls).cast_mut().cast::<c_void>();
         s.revalidate();
-        assert_eq!(HOOK_CALLS.load(kernel::sync::atomic::Relaxed), 0);
-        s.set_revalidate(count_hook_call)?;
-        assert_eq!(s.set_revalidate(other_hook), Err(EBUSY));
+        s.set_revalidate(count_hook_call, data)?;
+        assert_eq!(
+            s.set_revalidate(other_hook, core::ptr::null_mut()),
+            Err(EBUSY)
+        );
         s.revalidate();
         s.revalidate();
-        assert_eq!(HOOK_CALLS.load(kernel::sync::atomic::Relaxed), 2);
+        assert_eq!(calls.load(Relaxed), 2);
         // Removing a hook that is not installed changes nothing.
         s.clear_revalidate(other_hook);
         s.revalidate();
-        assert_eq!(HOOK_CALLS.load(kernel::sync::atomic::Relaxed), 3);
+        assert_eq!(calls.load(Relaxed), 3);
         s.clear_revalidate(count_hook_call);
         s.revalidate();
-        assert_eq!(HOOK_CALLS.load(kernel::sync::atomic::Relaxed), 3);
+        assert_eq!(calls.load(Relaxed), 3);
         Ok(())
     }
 }

@@ -16,14 +16,14 @@ void sysgenid_bump_generation(void);
 /* The current generation.  Any context. */
 u32 sysgenid_get_generation(void);
 /*
- * Install the one revalidate hook.  SysGenId calls it in process context
- * before answering read(), poll() and ioctl(), so that a backend can notice a
- * restore whose notification has not arrived yet and bump for it.  Returns
- * -EBUSY if another hook is installed.
+ * Install the one revalidate hook.  SysGenId calls revalidate(data) in
+ * process context before answering read(), poll() and ioctl(), so that a
+ * backend can notice a restore whose notification has not arrived yet and
+ * bump for it.  Returns -EBUSY if another hook is installed.
  */
-int sysgenid_register_revalidate(void (*revalidate)(void));
+int sysgenid_register_revalidate(void (*revalidate)(void *data), void *data);
 /* Remove the hook; on return no call to it is in progress.  May sleep. */
-void sysgenid_unregister_revalidate(void (*revalidate)(void));
+void sysgenid_unregister_revalidate(void (*revalidate)(void *data));
 #else
 static inline void sysgenid_bump_generation(void)
 {
@@ -34,12 +34,13 @@ static inline u32 sysgenid_get_generation(void)
 	return 0;
 }
 
-static inline int sysgenid_register_revalidate(void (*revalidate)(void))
+static inline int sysgenid_register_revalidate(void (*revalidate)(void *data),
+					       void *data)
 {
 	return 0;
 }
 
-static inline void sysgenid_unregister_revalidate(void (*revalidate)(void))
+static inline void sysgenid_unregister_revalidate(void (*revalidate)(void *data))
 {
 }
 #endif
