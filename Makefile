@@ -22,7 +22,7 @@ C_BUILD    := /cache/build
 RUN := $(SRC)/scripts/in-rootfs.sh $(CACHE)/rootfs $(SRC) $(CACHE)
 
 KUNIT_CONFIGS := kunit/sysgenid.kunitconfig kconfig-fragments/sysgenid.config
-KUNIT_SOURCES := drivers/misc/sysgenid.rs
+KUNIT_SOURCES := drivers/misc/sysgenid.rs drivers/virt/vmgenid.rs
 
 .PHONY: help demo check toolchain tree patches patches-check apply kunit \
 	work-tree clean clean-cache

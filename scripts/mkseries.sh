@@ -66,7 +66,7 @@ rm -f "$listed" "$listed.all" "$listed.missing"
 git config branch.series-gen.description "$(cat "$src/series/cover-letter")"
 rm -rf "$out"
 mkdir -p "$out"
-git format-patch -q --cover-letter --cover-from-description=subject \
+git format-patch -q -M --cover-letter --cover-from-description=subject \
 	--zero-commit --no-signature --subject-prefix="$(conf prefix)" \
 	-o "$out" "v$version..series-gen"
 (cd "$out" && ls [0-9]*.patch | grep -v '^0000-' > series)

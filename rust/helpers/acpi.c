@@ -1,0 +1,10 @@
+// SPDX-License-Identifier: GPL-2.0
+
+#include <linux/acpi.h>
+
+#ifdef CONFIG_ACPI
+__rust_helper struct acpi_device *rust_helper_acpi_companion(struct device *dev)
+{
+	return ACPI_COMPANION(dev);
+}
+#endif
