@@ -22,10 +22,12 @@ C_BUILD    := /cache/build
 RUN := $(SRC)/scripts/in-rootfs.sh $(CACHE)/rootfs $(SRC) $(CACHE)
 
 KUNIT_CONFIGS := kunit/sysgenid.kunitconfig kconfig-fragments/sysgenid.config
+GUEST_CONFIGS := kconfig-fragments/x86_64-guest.config kconfig-fragments/sysgenid.config
+NORUST_CONFIGS := kconfig-fragments/x86_64-no-rust.config
 KUNIT_SOURCES := drivers/misc/sysgenid.rs drivers/virt/vmgenid.rs
 
 .PHONY: help demo check toolchain tree patches patches-check apply kunit \
-	work-tree clean clean-cache
+	work-tree build-matrix guest-probe kselftest clean-cache
 
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
@@ -36,8 +38,8 @@ demo: toolchain tree
 	@echo "== kernel $(KERNEL_VERSION), series from patches/, cache in $(CACHE)"
 	@$(MAKE) --no-print-directory kunit
 
-## check          everything CI runs: patches-check, then KUnit
-check: patches-check kunit
+## check          everything CI runs: patches-check, KUnit, the x86_64 builds, the guest checks
+check: patches-check kunit build-matrix guest-probe kselftest
 
 ## toolchain      create (or reuse) the trixie root filesystem in $(CACHE)
 toolchain:
@@ -78,6 +80,45 @@ kunit: work-tree
 			--json=$(C_BUILD)/kunit.json; \
 		python3 /src/scripts/kunit-results.py $(C_BUILD)/kunit.json \
 			$(addprefix /src/,$(KUNIT_SOURCES))'
+
+## build-matrix   x86_64 builds: the guest (ACPI+OF, Rust drivers) and a kernel without Rust (C vmgenid)
+build-matrix: work-tree
+	@$(RUN) sh -c 'cd $(C_WORK) && \
+		sh /src/scripts/kbuild.sh $(C_BUILD)/x86_64-guest x86_64 "bzImage modules" \
+			$(addprefix /src/,$(GUEST_CONFIGS)) && \
+		grep -q rustc $(C_BUILD)/x86_64-guest/drivers/virt/.vmgenid.o.cmd && \
+		grep -q rustc $(C_BUILD)/x86_64-guest/drivers/misc/.sysgenid.o.cmd && \
+		echo "build-matrix: x86_64-guest: vmgenid.o and sysgenid.o built from Rust" && \
+		sh /src/scripts/kbuild.sh $(C_BUILD)/x86_64-no-rust x86_64 bzImage \
+			$(addprefix /src/,$(NORUST_CONFIGS)) && \
+		test -e $(C_BUILD)/x86_64-no-rust/drivers/virt/vmgenid_c.o && \
+		! test -e $(C_BUILD)/x86_64-no-rust/drivers/misc/sysgenid.o && \
+		echo "build-matrix: x86_64-no-rust: vmgenid.o built from the C driver"'
+
+## guest-probe    boot the x86_64 guest with QEMU's vmgenid device: the Rust driver must bind it
+guest-probe: build-matrix
+	@$(RUN) sh -c 'sh /src/scripts/guest-run.sh $(C_BUILD)/x86_64-guest/arch/x86/boot/bzImage \
+			/src/guest/probe-init.sh /tmp > /tmp/console 2>&1; \
+		grep "^guest:" /tmp/console; \
+		grep -q "guest: device=QEMUVGID:00 driver=vmgenid$$" /tmp/console && \
+		grep -q "^guest: sysgenid=crw-rw-rw-$$" /tmp/console && \
+		echo "guest-probe: 1 passed, 0 failed" || \
+		{ tail -n 30 /tmp/console; echo "guest-probe: 0 passed, 1 failed"; exit 1; }'
+
+## kselftest      build the SysGenId selftests (static) and run them as root in the x86_64 guest
+kselftest: build-matrix
+	@$(RUN) sh -c 'set -e; cd $(C_WORK); \
+		make -s ARCH=x86_64 O=$(C_BUILD)/headers headers_install \
+			INSTALL_HDR_PATH=$(C_BUILD)/headers/usr; \
+		mkdir -p $(C_BUILD)/guest-progs; \
+		make -s -C tools/testing/selftests/sysgenid OUTPUT=$(C_BUILD)/guest-progs \
+			KHDR_INCLUDES="-isystem $(C_BUILD)/headers/usr/include" LDFLAGS=-static; \
+		sh /src/scripts/guest-run.sh $(C_BUILD)/x86_64-guest/arch/x86/boot/bzImage \
+			/src/guest/kselftest-init.sh /tmp $(C_BUILD)/guest-progs > /tmp/console 2>&1 || true; \
+		grep -E "^# (PASSED|FAILED|Totals)|^guest:|RIP|BUG|WARNING" /tmp/console || true; \
+		python3 /src/scripts/tap-results.py kselftest /tmp/console \
+			/src/tools/testing/selftests/sysgenid/sysgenid_test.c || \
+			{ grep -E "^#|^(not )?ok" /tmp/console | grep -v "^# *$$" | tail -n 60; exit 1; }'
 
 ## clean-cache    remove everything in $(CACHE) (toolchain, trees, builds)
 clean-cache:

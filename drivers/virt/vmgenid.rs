@@ -232,11 +232,7 @@ struct VmGenId<'bound> {
 }
 
 impl<'bound> VmGenId<'bound> {
-    fn new(
-        dev: &device::Device,
-        tracker: Arc<SystemTracker>,
-        notifier: Notifier<'bound>,
-    ) -> Self {
+    fn new(dev: &device::Device, tracker: Arc<SystemTracker>, notifier: Notifier<'bound>) -> Self {
         // One hook serves the system; a second device still gets its notifications.
         let revalidate = RevalidateHook::install(tracker.clone())
             .inspect_err(|e| dev_warn!(dev, "no revalidate hook: {:?}\n", e))
@@ -280,9 +276,13 @@ impl<'bound> VmGenId<'bound> {
             unsafe { acpi::NotifyRegistration::new(adev, Ok(Notified(tracker.clone()))) },
             GFP_KERNEL,
         )?;
-        Ok(Self::new(dev, tracker, Notifier::Acpi {
+        Ok(Self::new(
+            dev,
+            tracker,
+            Notifier::Acpi {
                 _registration: notifier,
-            }))
+            },
+        ))
     }
 
     /// Device tree: `reg` holds the ID; changes come as an interrupt.
@@ -305,9 +305,13 @@ impl<'bound> VmGenId<'bound> {
             },
             GFP_KERNEL,
         )?;
-        Ok(Self::new(dev, tracker, Notifier::Irq {
+        Ok(Self::new(
+            dev,
+            tracker,
+            Notifier::Irq {
                 _registration: notifier,
-            }))
+            },
+        ))
     }
 }
 

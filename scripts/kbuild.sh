@@ -1,0 +1,57 @@
+#!/bin/sh
+# Configure and build one kernel from tinyconfig plus Kconfig fragments.
+# Runs inside the toolchain root filesystem, in the build work tree.
+#
+# usage: kbuild.sh BUILDDIR ARCH "TARGETS" FRAGMENT...
+#
+# The configuration is regenerated only when the fragments change, so the
+# build stays incremental.  Fails when an option a fragment asks for did not
+# make it into .config (an unmet dependency), or when the build prints a
+# warning about a file of this series.
+set -eu
+
+build=$1 arch=$2 targets=$3
+shift 3
+
+mk() { make -s ARCH="$arch" LLVM=1 O="$build" "$@"; }
+
+mkdir -p "$build"
+stamp=$build/.sysgenid-config
+want=$(cat "$@" | sha256sum | cut -c1-16)
+if [ ! -e "$build/.config" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+	mk tinyconfig >/dev/null
+	./scripts/kconfig/merge_config.sh -m -O "$build" "$build/.config" "$@" >/dev/null
+	mk olddefconfig >/dev/null
+	echo "$want" > "$stamp"
+fi
+
+missing=$(sed -n 's/^\(CONFIG_[A-Z0-9_]*=.*\)$/\1/p; s/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1=n/p' "$@" |
+	while IFS= read -r line; do
+		name=${line%%=*} value=${line#*=}
+		if [ "$value" = n ]; then
+			grep -q "^$name=" "$build/.config" && echo "$line"
+		else
+			grep -qx "$line" "$build/.config" || echo "$line"
+		fi
+	done || true)
+if [ -n "$missing" ]; then
+	echo "kbuild: $build: options not in .config (unmet dependencies?):" >&2
+	echo "$missing" | sed 's/^/  /' >&2
+	exit 1
+fi
+
+log=$build/.sysgenid-build.log
+start=$(date +%s)
+# shellcheck disable=SC2086  # TARGETS is a list
+if ! make ARCH="$arch" LLVM=1 O="$build" -j"$(nproc)" $targets > "$log" 2>&1; then
+	grep -E -B2 -A12 'error(\[E[0-9]+\])?:|Error [0-9]' "$log" | head -n 80 >&2
+	echo "kbuild: $build: build failed (log: $log)" >&2
+	exit 1
+fi
+ours='sysgenid|vmgenid|rust/kernel/(acpi|io/memremap|random|capability|miscdevice|page|fs/kiocb|mm/virt|sync/poll)|rust/helpers/(acpi|capability)'
+if grep -E -A6 '^(warning|.*: warning:)' "$log" | grep -E -q "$ours"; then
+	grep -E -A6 '^(warning|.*: warning:)' "$log" | grep -E -B3 -A3 "$ours" >&2
+	echo "kbuild: $build: warnings in this series' files" >&2
+	exit 1
+fi
+echo "kbuild: $build ($arch): built $targets in $(( $(date +%s) - start )) s"
