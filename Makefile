@@ -27,7 +27,7 @@ NORUST_CONFIGS := kconfig-fragments/x86_64-no-rust.config
 KUNIT_SOURCES := drivers/misc/sysgenid.rs drivers/virt/vmgenid.rs
 
 .PHONY: help demo check toolchain tree patches patches-check apply kunit \
-	work-tree build-matrix guest-probe kselftest clean-cache
+	work-tree build-matrix guest-probe guest-progs kselftest snapshot clean-cache
 
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
@@ -39,7 +39,7 @@ demo: toolchain tree
 	@$(MAKE) --no-print-directory kunit
 
 ## check          everything CI runs: patches-check, KUnit, the x86_64 builds, the guest checks
-check: patches-check kunit build-matrix guest-probe kselftest
+check: patches-check kunit build-matrix guest-probe kselftest snapshot
 
 ## toolchain      create (or reuse) the trixie root filesystem in $(CACHE)
 toolchain:
@@ -102,23 +102,38 @@ guest-probe: build-matrix
 		grep "^guest:" /tmp/console; \
 		grep -q "guest: device=QEMUVGID:00 driver=vmgenid$$" /tmp/console && \
 		grep -q "^guest: sysgenid=crw-rw-rw-$$" /tmp/console && \
+		grep -q "^guest: unbound driver=$$" /tmp/console && \
+		grep -q "^guest: rebound driver=vmgenid$$" /tmp/console && \
+		grep -q "^guest: kernel warnings=0$$" /tmp/console && \
 		echo "guest-probe: 1 passed, 0 failed" || \
 		{ tail -n 30 /tmp/console; echo "guest-probe: 0 passed, 1 failed"; exit 1; }'
 
-## kselftest      build the SysGenId selftests (static) and run them as root in the x86_64 guest
-kselftest: build-matrix
+# Statically linked guest programs, against the series' installed uapi headers.
+guest-progs: build-matrix
 	@$(RUN) sh -c 'set -e; cd $(C_WORK); \
 		make -s ARCH=x86_64 O=$(C_BUILD)/headers headers_install \
 			INSTALL_HDR_PATH=$(C_BUILD)/headers/usr; \
 		mkdir -p $(C_BUILD)/guest-progs; \
 		make -s -C tools/testing/selftests/sysgenid OUTPUT=$(C_BUILD)/guest-progs \
 			KHDR_INCLUDES="-isystem $(C_BUILD)/headers/usr/include" LDFLAGS=-static; \
-		sh /src/scripts/guest-run.sh $(C_BUILD)/x86_64-guest/arch/x86/boot/bzImage \
+		gcc -static -O2 -Wall -Werror -pthread -isystem $(C_BUILD)/headers/usr/include \
+			-o $(C_BUILD)/guest-progs/sysgenid-watchers /src/guest/sysgenid-watchers.c'
+
+## kselftest      run the SysGenId selftests as root in the x86_64 guest
+kselftest: guest-progs
+	@$(RUN) sh -c 'sh /src/scripts/guest-run.sh $(C_BUILD)/x86_64-guest/arch/x86/boot/bzImage \
 			/src/guest/kselftest-init.sh /tmp $(C_BUILD)/guest-progs > /tmp/console 2>&1 || true; \
 		grep -E "^# (PASSED|FAILED|Totals)|^guest:|RIP|BUG|WARNING" /tmp/console || true; \
 		python3 /src/scripts/tap-results.py kselftest /tmp/console \
 			/src/tools/testing/selftests/sysgenid/sysgenid_test.c || \
 			{ grep -E "^#|^(not )?ok" /tmp/console | grep -v "^# *$$" | tail -n 60; exit 1; }'
+
+## snapshot       one snapshot, restored by two QEMU processes: watchers wake, RNG reseeded
+snapshot: guest-progs
+	@$(RUN) sh -c 'sh /src/scripts/guest-initramfs.sh /tmp/snapshot.cpio \
+			/src/guest/snapshot-init.sh $(C_BUILD)/guest-progs && \
+		python3 /src/scripts/snapshot.py $(C_BUILD)/x86_64-guest/arch/x86/boot/bzImage \
+			/tmp/snapshot.cpio /tmp/snapshot $(SNAPSHOT_FLAGS)'
 
 ## clean-cache    remove everything in $(CACHE) (toolchain, trees, builds)
 clean-cache:

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest side of the snapshot scenario: the four kinds of SysGenId user,
+ * each in its own thread, waiting for the next generation.
+ *
+ *   reader        blocks in read(), then draws 32 bytes from getrandom()
+ *                 and acknowledges;
+ *   poller        waits in epoll_wait(), then acknowledges;
+ *   mapper        spins on the mapped page, then acknowledges;
+ *   orchestrator  not a watcher itself: blocks in read(), acknowledges, and
+ *                 waits for the three watchers with SYSGENID_WAIT_WATCHERS.
+ *
+ * Every line goes to the console with a "watchers:" prefix; the host script
+ * (scripts/snapshot.py) reads them.  After reporting, each thread waits
+ * for the next generation again, so one boot serves several restores.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <linux/sysgenid.h>
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	flockfile(stdout);
+	fputs("watchers: ", stdout);
+	vprintf(fmt, ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+	funlockfile(stdout);
+	va_end(ap);
+}
+
+static int open_dev(int flags)
+{
+	int fd = open("/dev/sysgenid", flags | O_CLOEXEC);
+
+	if (fd < 0) {
+		say("open failed: %s", strerror(errno));
+		_exit(1);
+	}
+	return fd;
+}
+
+static void acknowledge(const char *who, int fd, uint32_t gen)
+{
+	if (write(fd, &gen, sizeof(gen)) != sizeof(gen))
+		say("%s ack %u failed: %s", who, gen, strerror(errno));
+}
+
+static void *reader(void *arg)
+{
+	int fd = open_dev(O_RDWR);
+	unsigned char random[32];
+	char hex[2 * sizeof(random) + 1];
+	uint32_t gen;
+	size_t i;
+
+	for (;;) {
+		if (read(fd, &gen, sizeof(gen)) != sizeof(gen))
+			continue;
+		if (getrandom(random, sizeof(random), 0) != sizeof(random))
+			say("getrandom failed: %s", strerror(errno));
+		for (i = 0; i < sizeof(random); i++)
+			sprintf(hex + 2 * i, "%02x", random[i]);
+		say("reader woke gen=%u random=%s", gen, hex);
+		acknowledge("reader", fd, gen);
+	}
+	return arg;
+}
+
+static void *poller(void *arg)
+{
+	int fd = open_dev(O_RDWR), ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = { .events = EPOLLIN };
+	uint32_t gen;
+
+	epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+	for (;;) {
+		if (epoll_wait(ep, &ev, 1, -1) != 1)
+			continue;
+		if (read(fd, &gen, sizeof(gen)) != sizeof(gen))
+			continue;
+		say("poller woke gen=%u", gen);
+		acknowledge("poller", fd, gen);
+	}
+	return arg;
+}
+
+static void *mapper(void *arg)
+{
+	int fd = open_dev(O_RDWR);
+	const volatile uint32_t *page = mmap(NULL, getpagesize(), PROT_READ,
+					     MAP_SHARED, fd, 0);
+	uint32_t seen = page[0], now;
+
+	for (;;) {
+		now = __atomic_load_n(page, __ATOMIC_ACQUIRE);
+		if (now == seen) {
+			usleep(1000);
+			continue;
+		}
+		seen = now;
+		say("mapper saw gen=%u", now);
+		acknowledge("mapper", fd, now);
+	}
+	return arg;
+}
+
+static void *orchestrator(void *arg)
+{
+	int fd = open_dev(O_RDWR);
+	uint32_t gen;
+	long outdated;
+	int ret;
+
+	/* It waits for the others; it does not count as one of them. */
+	ioctl(fd, SYSGENID_SET_WATCHER_TRACKING, 0);
+	for (;;) {
+		if (read(fd, &gen, sizeof(gen)) != sizeof(gen))
+			continue;
+		acknowledge("orchestrator", fd, gen);
+		ret = ioctl(fd, SYSGENID_WAIT_WATCHERS, 20000);
+		outdated = ioctl(fd, SYSGENID_GET_OUTDATED_WATCHERS, 0);
+		say("orchestrator gen=%u wait=%d errno=%d outdated=%ld",
+		    gen, ret, ret ? errno : 0, outdated);
+	}
+	return arg;
+}
+
+int main(void)
+{
+	void *(*roles[])(void *) = { reader, poller, mapper, orchestrator };
+	const volatile uint32_t *page;
+	pthread_t threads[4];
+	int fd, i;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (i = 0; i < 4; i++)
+		pthread_create(&threads[i], NULL, roles[i], NULL);
+	/* Let every thread open its file and go to sleep before "ready". */
+	sleep(1);
+	fd = open_dev(O_RDONLY);
+	page = mmap(NULL, getpagesize(), PROT_READ, MAP_SHARED, fd, 0);
+	say("ready gen=%u", page[0]);
+	pthread_join(threads[0], NULL);
+	return 0;
+}
