@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -68,8 +69,18 @@ static void *reader(void *arg)
 	int fd = open_dev(O_RDWR);
 	unsigned char random[32];
 	char hex[2 * sizeof(random) + 1];
+	cpu_set_t cpu0;
 	uint32_t gen;
 	size_t i;
+
+	/*
+	 * Always on CPU 0, so that two clones can differ only through the
+	 * reseed, not through drawing from different per-CPU RNG state.
+	 */
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	if (sched_setaffinity(0, sizeof(cpu0), &cpu0))
+		say("reader: sched_setaffinity failed: %s", strerror(errno));
 
 	for (;;) {
 		if (read(fd, &gen, sizeof(gen)) != sizeof(gen))
