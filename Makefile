@@ -32,11 +32,10 @@ KUNIT_SOURCES := drivers/misc/sysgenid.rs drivers/virt/vmgenid.rs
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
 
-## demo           build what is missing and run the SysGenId KUnit suite, narrated
-demo: toolchain tree
-	@echo "== SysGenId: the generation counter, tested under User-Mode Linux"
-	@echo "== kernel $(KERNEL_VERSION), series from patches/, cache in $(CACHE)"
-	@$(MAKE) --no-print-directory kunit
+## demo           build what is missing, then tell the snapshot story: one VM saved, two clones restored
+demo: guest-progs
+	@echo "== SysGenId demo: kernel $(KERNEL_VERSION) with the series from patches/, cache in $(CACHE)"
+	@$(MAKE) --no-print-directory snapshot SNAPSHOT_FLAGS=--narrate
 
 ## check          everything CI runs: patches-check, KUnit, the x86_64 builds, the guest checks
 check: patches-check kunit build-matrix guest-probe kselftest snapshot

@@ -64,6 +64,30 @@ static void acknowledge(const char *who, int fd, uint32_t gen)
 		say("%s ack %u failed: %s", who, gen, strerror(errno));
 }
 
+/*
+ * How many times the kernel has logged that it reseeded its RNG for a
+ * virtual machine fork (add_vmfork_randomness()), from /dev/kmsg.
+ */
+static int vmfork_reseeds(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	char record[1024];
+	int count = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, record, sizeof(record) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		if (n <= 0)
+			continue;
+		record[n] = 0;
+		if (strstr(record, "crng reseeded due to virtual machine fork"))
+			count++;
+	}
+	close(fd);
+	return count;
+}
+
 static void *reader(void *arg)
 {
 	int fd = open_dev(O_RDWR);
@@ -89,7 +113,8 @@ static void *reader(void *arg)
 			say("getrandom failed: %s", strerror(errno));
 		for (i = 0; i < sizeof(random); i++)
 			sprintf(hex + 2 * i, "%02x", random[i]);
-		say("reader woke gen=%u random=%s", gen, hex);
+		/* By now the kernel must have reseeded: it does so before the bump. */
+		say("reader woke gen=%u random=%s reseeds=%d", gen, hex, vmfork_reseeds());
 		acknowledge("reader", fd, gen);
 	}
 	return arg;
@@ -162,6 +187,16 @@ int main(void)
 	int fd, i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/*
+	 * Wait until the kernel RNG is initialised: only then does a virtual
+	 * machine fork reseed it (and log that it did).
+	 */
+	{
+		char seed[16];
+
+		if (getrandom(seed, sizeof(seed), 0) != sizeof(seed))
+			say("getrandom failed: %s", strerror(errno));
+	}
 	for (i = 0; i < 4; i++)
 		pthread_create(&threads[i], NULL, roles[i], NULL);
 	/* Let every thread open its file and go to sleep before "ready". */

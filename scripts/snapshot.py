@@ -169,7 +169,7 @@ def restore(name, args, checks, gen0):
                    f"VM generation ID {vmm.guid()}")
         want = gen0 + 1
         found = vmm.wait_for([
-            rf"watchers: reader woke gen=(\d+) random=([0-9a-f]+)",
+            rf"watchers: reader woke gen=(\d+) random=([0-9a-f]+) reseeds=(-?\d+)",
             rf"watchers: poller woke gen=(\d+)",
             rf"watchers: mapper saw gen=(\d+)",
             rf"watchers: orchestrator gen=(\d+) wait=(-?\d+) errno=(\d+) outdated=(\d+)",
@@ -185,6 +185,8 @@ def restore(name, args, checks, gen0):
         checks.check(f"{name}.generation_one_higher",
                      all(int(m.group(1)) == want for m in found),
                      f"{gen0} -> {[int(m.group(1)) for m in found]}")
+        checks.check(f"{name}.rng_reseeded_before_watchers_woke", reader.group(3) == "1",
+                     f"{reader.group(3)} vmfork reseed(s) logged when the reader woke")
         checks.check(f"{name}.orchestrator_wait_returned_0",
                      orch.group(2) == "0" and orch.group(4) == "0",
                      f"wait={orch.group(2)} errno={orch.group(3)} outdated={orch.group(4)}")
