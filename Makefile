@@ -27,7 +27,8 @@ NORUST_CONFIGS := kconfig-fragments/x86_64-no-rust.config
 KUNIT_SOURCES := drivers/misc/sysgenid.rs drivers/virt/vmgenid.rs
 
 .PHONY: help demo check toolchain tree patches patches-check apply kunit \
-	work-tree build-matrix guest-probe guest-progs kselftest snapshot clean-cache
+	work-tree guest-kernel norust-kernel build-matrix guest-probe guest-progs \
+	kselftest snapshot clean-cache
 
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
@@ -80,22 +81,29 @@ kunit: work-tree
 		python3 /src/scripts/kunit-results.py $(C_BUILD)/kunit.json \
 			$(addprefix /src/,$(KUNIT_SOURCES))'
 
-## build-matrix   x86_64 builds: the guest (ACPI+OF, Rust drivers) and a kernel without Rust (C vmgenid)
-build-matrix: work-tree
+## guest-kernel   the x86_64 QEMU guest: ACPI+OF, lockdep, the Rust drivers (both VmGenId paths)
+guest-kernel: work-tree
 	@$(RUN) sh -c 'cd $(C_WORK) && \
 		sh /src/scripts/kbuild.sh $(C_BUILD)/x86_64-guest x86_64 "bzImage modules" \
 			$(addprefix /src/,$(GUEST_CONFIGS)) && \
 		grep -q rustc $(C_BUILD)/x86_64-guest/drivers/virt/.vmgenid.o.cmd && \
 		grep -q rustc $(C_BUILD)/x86_64-guest/drivers/misc/.sysgenid.o.cmd && \
-		echo "build-matrix: x86_64-guest: vmgenid.o and sysgenid.o built from Rust" && \
+		echo "guest-kernel: vmgenid.o and sysgenid.o built from Rust"'
+
+## norust-kernel  x86_64 without Rust: CONFIG_VMGENID builds the C driver
+norust-kernel: work-tree
+	@$(RUN) sh -c 'cd $(C_WORK) && \
 		sh /src/scripts/kbuild.sh $(C_BUILD)/x86_64-no-rust x86_64 bzImage \
 			$(addprefix /src/,$(NORUST_CONFIGS)) && \
 		test -e $(C_BUILD)/x86_64-no-rust/drivers/virt/vmgenid_c.o && \
 		! test -e $(C_BUILD)/x86_64-no-rust/drivers/misc/sysgenid.o && \
-		echo "build-matrix: x86_64-no-rust: vmgenid.o built from the C driver"'
+		echo "norust-kernel: vmgenid.o built from the C driver"'
+
+## build-matrix   both x86_64 builds
+build-matrix: guest-kernel norust-kernel
 
 ## guest-probe    boot the x86_64 guest with QEMU's vmgenid device: the Rust driver must bind it
-guest-probe: build-matrix
+guest-probe: guest-kernel
 	@$(RUN) sh -c 'sh /src/scripts/guest-run.sh $(C_BUILD)/x86_64-guest/arch/x86/boot/bzImage \
 			/src/guest/probe-init.sh /tmp > /tmp/console 2>&1; \
 		grep "^guest:" /tmp/console; \
@@ -108,7 +116,7 @@ guest-probe: build-matrix
 		{ tail -n 30 /tmp/console; echo "guest-probe: 0 passed, 1 failed"; exit 1; }'
 
 # Statically linked guest programs, against the series' installed uapi headers.
-guest-progs: build-matrix
+guest-progs: guest-kernel
 	@$(RUN) sh -c 'set -e; cd $(C_WORK); \
 		make -s ARCH=x86_64 O=$(C_BUILD)/headers headers_install \
 			INSTALL_HDR_PATH=$(C_BUILD)/headers/usr; \
