@@ -28,7 +28,7 @@ KUNIT_SOURCES := drivers/misc/sysgenid.rs drivers/virt/vmgenid.rs
 
 .PHONY: help demo check toolchain tree patches patches-check apply kunit \
 	work-tree guest-kernel norust-kernel build-matrix guest-probe guest-progs \
-	kselftest snapshot clean-cache
+	kselftest snapshot e2e clean-cache
 
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
@@ -39,7 +39,7 @@ demo: guest-progs
 	@$(MAKE) --no-print-directory snapshot SNAPSHOT_FLAGS=--narrate
 
 ## check          everything CI runs: patches-check, KUnit, the x86_64 builds, the guest checks
-check: patches-check kunit build-matrix guest-probe kselftest snapshot
+check: patches-check kunit build-matrix e2e
 
 ## toolchain      create (or reuse) the trixie root filesystem in $(CACHE)
 toolchain:
@@ -141,6 +141,9 @@ snapshot: guest-progs
 			/src/guest/snapshot-init.sh $(C_BUILD)/guest-progs && \
 		python3 /src/scripts/snapshot.py $(C_BUILD)/x86_64-guest/arch/x86/boot/bzImage \
 			/tmp/snapshot.cpio /tmp/snapshot $(SNAPSHOT_FLAGS)'
+
+## e2e            the QEMU checks: guest probe, kselftest in the guest, the snapshot scenario
+e2e: guest-probe kselftest snapshot
 
 ## clean-cache    remove everything in $(CACHE) (toolchain, trees, builds)
 clean-cache:

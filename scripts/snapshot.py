@@ -212,6 +212,8 @@ def main():
             return 1
         gen0 = int(found[0].group(1))
         guid_a = a.guid()
+        print(f"  boot: watchers ready {time.monotonic() - started:.1f} s after QEMU A started",
+              flush=True)
         checks.say(f"  guest: generation {gen0}, VM generation ID {guid_a}")
         time.sleep(1)
         checks.say("VMM A: savevm (the snapshot every clone starts from)")

@@ -414,34 +414,39 @@ TEST(unknown_ioctl_is_enotty)
 	close(fd);
 }
 
+/* Reads /proc/self/fdinfo/FD into text; returns 0 or -1. */
+static int read_fdinfo(int fd, char *text, size_t size)
+{
+	char path[64];
+	ssize_t n;
+	int info;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	info = open(path, O_RDONLY);
+	if (info < 0)
+		return -1;
+	n = read(info, text, size - 1);
+	close(info);
+	if (n <= 0)
+		return -1;
+	text[n] = 0;
+	return 0;
+}
+
 TEST(fdinfo_shows_acknowledged_generation_and_watcher)
 {
 	int rw = open_dev(O_RDWR), ro = open_dev(O_RDONLY);
 	uint32_t gen = current_gen();
-	char path[64], text[512], want[64];
-	ssize_t n;
-	int fd;
+	char text[512], want[64];
 
 	ASSERT_LE(0, rw);
 	ASSERT_LE(0, ro);
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", rw);
-	fd = open(path, O_RDONLY);
-	ASSERT_LE(0, fd);
-	n = read(fd, text, sizeof(text) - 1);
-	ASSERT_LT(0, n);
-	text[n] = 0;
-	close(fd);
+	ASSERT_EQ(0, read_fdinfo(rw, text, sizeof(text)));
 	snprintf(want, sizeof(want), "sysgenid_acked_generation:\t%u\n", gen);
 	EXPECT_NE(NULL, strstr(text, want));
 	EXPECT_NE(NULL, strstr(text, "sysgenid_watcher:\t1\n"));
 
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", ro);
-	fd = open(path, O_RDONLY);
-	ASSERT_LE(0, fd);
-	n = read(fd, text, sizeof(text) - 1);
-	ASSERT_LT(0, n);
-	text[n] = 0;
-	close(fd);
+	ASSERT_EQ(0, read_fdinfo(ro, text, sizeof(text)));
 	EXPECT_NE(NULL, strstr(text, "sysgenid_watcher:\t0\n"));
 	close(rw);
 	close(ro);
