@@ -28,7 +28,7 @@ KUNIT_SOURCES := drivers/misc/sysgenid.rs drivers/virt/vmgenid.rs
 
 .PHONY: help demo check toolchain tree patches patches-check apply kunit \
 	work-tree guest-kernel norust-kernel build-matrix guest-probe guest-progs \
-	kselftest snapshot e2e clean-cache
+	kselftest snapshot e2e lint docs clean-cache
 
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
@@ -38,8 +38,8 @@ demo: guest-progs
 	@echo "== SysGenId demo: kernel $(KERNEL_VERSION) with the series from patches/, cache in $(CACHE)"
 	@$(MAKE) --no-print-directory snapshot SNAPSHOT_FLAGS=--narrate
 
-## check          everything CI runs: patches-check, KUnit, the x86_64 builds, the guest checks
-check: patches-check kunit build-matrix e2e
+## check          everything CI runs: patches-check, KUnit, the x86_64 builds, the guest checks, lint, docs
+check: patches-check kunit build-matrix e2e lint docs
 
 ## toolchain      create (or reuse) the trixie root filesystem in $(CACHE)
 toolchain:
@@ -141,6 +141,30 @@ snapshot: guest-progs
 			/src/guest/snapshot-init.sh $(C_BUILD)/guest-progs && \
 		python3 /src/scripts/snapshot.py $(C_BUILD)/x86_64-guest/arch/x86/boot/bzImage \
 			/tmp/snapshot.cpio /tmp/snapshot $(SNAPSHOT_FLAGS)'
+
+## lint           checkpatch --strict on every patch, rustfmt, the uapi header in C and C++
+lint: guest-progs
+	@$(RUN) sh /src/scripts/lint.sh $(C_PRISTINE) /src/patches $(C_BUILD)/headers/usr/include
+
+## docs           htmldocs for the touched directories and rustdoc, no warning from our files
+docs: guest-kernel
+	@$(RUN) sh -c 'cd $(C_WORK) && \
+		make O=$(C_BUILD)/docs SPHINXDIRS="misc-devices virt" htmldocs > /tmp/htmldocs.log 2>&1; \
+		s1=$$?; \
+		make LLVM=1 ARCH=x86_64 O=$(C_BUILD)/x86_64-guest rustdoc > /tmp/rustdoc.log 2>&1; \
+		s2=$$?; \
+		ours="sysgenid|vmgenid|acpi/(device|notify)|memremap|random\.rs|capability"; \
+		w1=$$(grep -E "WARNING|ERROR|warning|error" /tmp/htmldocs.log | grep -c -E "$$ours"); \
+		w2=$$(grep -E -A4 "^(warning|error)" /tmp/rustdoc.log | grep -c -E "$$ours"); \
+		grep -E -B2 -A6 "$$ours" /tmp/htmldocs.log | grep -E -A6 "WARNING|ERROR" | head -n 40; \
+		grep -E -A6 "^(warning|error)" /tmp/rustdoc.log | head -n 40; \
+		out=$(C_BUILD)/docs/Documentation/output; \
+		test -s $$out/misc-devices/sysgenid.html && test -s $$out/virt/vmgenid.html && \
+		test -s $(C_BUILD)/x86_64-guest/Documentation/output/rust/rustdoc/kernel/acpi/struct.NotifyRegistration.html; \
+		s3=$$?; \
+		echo "docs: htmldocs exit $$s1, $$w1 warnings from our files; rustdoc exit $$s2, $$w2 warnings"; \
+		test $$s1 -eq 0 -a $$s2 -eq 0 -a $$s3 -eq 0 -a $$w1 -eq 0 -a $$w2 -eq 0 && \
+			echo "docs: 1 passed, 0 failed" || { echo "docs: 0 passed, 1 failed"; exit 1; }'
 
 ## e2e            the QEMU checks: guest probe, kselftest in the guest, the snapshot scenario
 e2e: guest-probe kselftest snapshot

@@ -23,7 +23,7 @@ pub trait NotifyHandler: Sync {
 ///
 /// # Invariants
 ///
-/// The handler is installed on `device` with [`notify_callback::<T>`] and a pointer to `Self`
+/// The handler is installed on `device` with `notify_callback::<T>` and a pointer to `Self`
 /// as its context, and stays installed until `Self` is dropped.
 #[pin_data(PinnedDrop)]
 pub struct NotifyRegistration<'a, T: NotifyHandler> {

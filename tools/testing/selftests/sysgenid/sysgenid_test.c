@@ -38,14 +38,14 @@ static uint32_t current_gen(void)
 {
 	int fd = open_dev(O_RDONLY);
 	uint32_t gen = UINT32_MAX;
-	volatile uint32_t *page;
+	uint32_t *page;
 
 	if (fd < 0)
 		return gen;
 	page = mmap(NULL, getpagesize(), PROT_READ, MAP_SHARED, fd, 0);
 	if (page != MAP_FAILED) {
-		gen = *page;
-		munmap((void *)page, getpagesize());
+		gen = __atomic_load_n(page, __ATOMIC_ACQUIRE);
+		munmap(page, getpagesize());
 	}
 	close(fd);
 	return gen;
@@ -203,7 +203,7 @@ TEST(mmap_page_holds_generation_and_outlives_file)
 {
 	long size = getpagesize();
 	int fd = open_dev(O_RDONLY);
-	volatile uint32_t *page;
+	uint32_t *page;
 	uint32_t gen;
 	long i;
 
@@ -212,12 +212,12 @@ TEST(mmap_page_holds_generation_and_outlives_file)
 	ASSERT_NE(MAP_FAILED, page);
 	close(fd);
 	gen = bump(0);
-	EXPECT_EQ(gen, page[0]);
+	EXPECT_EQ(gen, __atomic_load_n(&page[0], __ATOMIC_ACQUIRE));
 	for (i = 1; i < size / 4; i++)
-		ASSERT_EQ(0, page[i]);
+		ASSERT_EQ(0, __atomic_load_n(&page[i], __ATOMIC_RELAXED));
 	gen = bump(gen + 100);
-	EXPECT_EQ(gen, page[0]);
-	munmap((void *)page, size);
+	EXPECT_EQ(gen, __atomic_load_n(&page[0], __ATOMIC_ACQUIRE));
+	munmap(page, size);
 }
 
 TEST(mmap_refuses_write_offset_size_and_growth)

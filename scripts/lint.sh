@@ -1,0 +1,75 @@
+#!/bin/sh
+# Lint the series the way a subsystem maintainer's tools would.
+# Runs inside the toolchain root filesystem.
+#
+# usage: lint.sh PRISTINE PATCHDIR HEADERS_USR_INCLUDE
+#
+#  - scripts/checkpatch.pl --strict on every patch: no error and no check;
+#    a warning only in a patch whose commit message explains it (says
+#    "checkpatch");
+#  - rustfmt, with the kernel's .rustfmt.toml, on the project's Rust files;
+#  - the installed uapi header compiled into a C and a C++ program with
+#    -Wall -Werror.
+# Prints `lint: N passed, N failed`, one count per patch and per check.
+set -u
+
+pristine=$1 patches=$2 headers=$3
+passed=0 failed=0
+ok() { passed=$((passed + 1)); echo "  ok   lint.$1"; }
+bad() { failed=$((failed + 1)); echo "  FAIL lint.$1${2:+: $2}"; }
+
+warnings=0
+for p in $(cat "$patches/series"); do
+	out=$("$pristine/scripts/checkpatch.pl" --strict --no-tree --quiet "$patches/$p" 2>&1)
+	total=$(echo "$out" | sed -n 's/^total: \([0-9]*\) errors, \([0-9]*\) warnings, \([0-9]*\) checks.*/\1 \2 \3/p')
+	set -- ${total:-0 0 0}
+	warnings=$((warnings + $2))
+	if [ "$1" -ne 0 ] || [ "$3" -ne 0 ]; then
+		bad "checkpatch.$p" "$1 errors, $3 checks"
+		echo "$out" | grep -E '^(ERROR|CHECK|WARNING)' -A3
+	elif [ "$2" -ne 0 ] && ! sed -n '/^Subject:/,/^---$/p' "$patches/$p" | grep -q checkpatch; then
+		bad "checkpatch.$p" "$2 warnings, not explained in the commit message"
+		echo "$out" | grep -E '^WARNING' -A3
+	else
+		ok "checkpatch.$p${2:+ ($2 explained warnings)}"
+	fi
+done
+echo "  checkpatch: $warnings warnings in all, each explained in its commit message"
+
+cd /src
+if rustfmt --config-path "$pristine/.rustfmt.toml" --edition 2021 --check \
+	$(git ls-files '*.rs') > /tmp/rustfmt.out 2>&1; then
+	ok rustfmt
+else
+	bad rustfmt
+	head -n 40 /tmp/rustfmt.out
+fi
+
+cat > /tmp/uapi-test.c <<'EOC'
+#include <linux/sysgenid.h>
+#include <sys/ioctl.h>
+
+static const unsigned long commands[] = {
+	SYSGENID_SET_WATCHER_TRACKING, SYSGENID_WAIT_WATCHERS,
+	SYSGENID_FORCE_GEN_UPDATE, SYSGENID_TRIGGER_GEN_UPDATE,
+	SYSGENID_GET_OUTDATED_WATCHERS,
+};
+
+int main(void)
+{
+	return commands[2] == _IO(0xE4, 3) && commands[3] == commands[2] ? 0 : 1;
+}
+EOC
+for lang in c c++; do
+	compiler=clang
+	[ "$lang" = c++ ] && compiler=clang++
+	if $compiler -x "$lang" -Wall -Wextra -Werror -isystem "$headers" \
+		-o /tmp/uapi-test /tmp/uapi-test.c && /tmp/uapi-test; then
+		ok "uapi-header.$lang"
+	else
+		bad "uapi-header.$lang"
+	fi
+done
+
+echo "lint: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
