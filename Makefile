@@ -21,14 +21,26 @@ C_BUILD    := /cache/build
 
 RUN := $(SRC)/scripts/in-rootfs.sh $(CACHE)/rootfs $(SRC) $(CACHE)
 
+GUEST_BUILD   := $(C_BUILD)/x86_64-guest
+GUEST_BZIMAGE := $(GUEST_BUILD)/arch/x86/boot/bzImage
+BENCH_BUILD   := $(C_BUILD)/x86_64-bench
+DEBUG_BUILD   := $(C_BUILD)/x86_64-debug
+STRESS_SECONDS ?= 60
+
 KUNIT_CONFIGS := kunit/sysgenid.kunitconfig kconfig-fragments/sysgenid.config
 GUEST_CONFIGS := kconfig-fragments/x86_64-guest.config kconfig-fragments/sysgenid.config
 NORUST_CONFIGS := kconfig-fragments/x86_64-no-rust.config
+BENCH_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/x86_64-bench.config
+DEBUG_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/x86_64-debug.config
+VMGENID_M_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/vmgenid-module.config
+NO_SYSGENID_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/no-sysgenid.config
 KUNIT_SOURCES := drivers/misc/sysgenid.rs drivers/virt/vmgenid.rs
 
 .PHONY: help demo check toolchain tree patches patches-check apply kunit \
-	work-tree guest-kernel norust-kernel build-matrix guest-probe guest-progs \
-	kselftest snapshot e2e lint docs clean-cache
+	work-tree bisect-check guest-kernel norust-kernel vmgenid-module-kernel \
+	no-sysgenid-kernel build-matrix guest-probe guest-progs kselftest snapshot \
+	e2e lint docs bench-kernel bench bench-smoke debug-kernel stress stress-smoke \
+	clean-cache
 
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
@@ -38,8 +50,8 @@ demo: guest-progs
 	@echo "== SysGenId demo: kernel $(KERNEL_VERSION) with the series from patches/, cache in $(CACHE)"
 	@$(MAKE) --no-print-directory snapshot SNAPSHOT_FLAGS=--narrate
 
-## check          everything CI runs: patches-check, KUnit, the x86_64 builds, the guest checks, lint, docs
-check: patches-check kunit build-matrix e2e lint docs
+## check          everything CI runs: patches-check, KUnit, bisect-check, the Kconfig matrix, the guest checks, lint, docs
+check: patches-check kunit bisect-check build-matrix e2e lint docs
 
 ## toolchain      create (or reuse) the trixie root filesystem in $(CACHE)
 toolchain:
@@ -81,30 +93,56 @@ kunit: work-tree
 		python3 /src/scripts/kunit-results.py $(C_BUILD)/kunit.json \
 			$(addprefix /src/,$(KUNIT_SOURCES))'
 
+## bisect-check   build every prefix of the series (x86_64, LLVM=1, the guest fragments), incrementally
+bisect-check: work-tree
+	@$(RUN) sh /src/scripts/bisect.sh $(C_PRISTINE) $(C_WORK) v$(KERNEL_VERSION) series-applied \
+		$(GUEST_BUILD) x86_64 "bzImage modules" $(addprefix /src/,$(GUEST_CONFIGS))
+
 ## guest-kernel   the x86_64 QEMU guest: ACPI+OF, lockdep, the Rust drivers (both VmGenId paths)
 guest-kernel: work-tree
 	@$(RUN) sh -c 'cd $(C_WORK) && \
-		sh /src/scripts/kbuild.sh $(C_BUILD)/x86_64-guest x86_64 "bzImage modules" \
+		sh /src/scripts/kbuild.sh $(GUEST_BUILD) x86_64 "bzImage modules" \
 			$(addprefix /src/,$(GUEST_CONFIGS)) && \
-		grep -q rustc $(C_BUILD)/x86_64-guest/drivers/virt/.vmgenid.o.cmd && \
-		grep -q rustc $(C_BUILD)/x86_64-guest/drivers/misc/.sysgenid.o.cmd && \
-		echo "guest-kernel: vmgenid.o and sysgenid.o built from Rust"'
+		grep -q rustc $(GUEST_BUILD)/drivers/virt/.vmgenid.o.cmd && \
+		grep -q rustc $(GUEST_BUILD)/drivers/misc/.sysgenid.o.cmd && \
+		echo "guest-kernel: 1 passed, 0 failed (RUST=y SYSGENID=y VMGENID=y: both drivers built in, from Rust)"'
 
-## norust-kernel  x86_64 without Rust: CONFIG_VMGENID builds the C driver
+# The other Kconfig variants.  Without Rust the build is small and stands on
+# its own; the Rust variants start from a copy of the guest build and are
+# built with clippy, so clippy sees the series in each configuration.
+
+## norust-kernel  x86_64 with RUST=n VMGENID=y: the C vmgenid driver
 norust-kernel: work-tree
-	@$(RUN) sh -c 'cd $(C_WORK) && \
-		sh /src/scripts/kbuild.sh $(C_BUILD)/x86_64-no-rust x86_64 bzImage \
-			$(addprefix /src/,$(NORUST_CONFIGS)) && \
-		test -e $(C_BUILD)/x86_64-no-rust/drivers/virt/vmgenid_c.o && \
-		! test -e $(C_BUILD)/x86_64-no-rust/drivers/misc/sysgenid.o && \
-		echo "norust-kernel: vmgenid.o built from the C driver"'
+	@$(RUN) sh -c 'cd $(C_WORK) && b=$(C_BUILD)/x86_64-no-rust && \
+		sh /src/scripts/kbuild.sh $$b x86_64 bzImage $(addprefix /src/,$(NORUST_CONFIGS)) && \
+		grep -q vmgenid_c.o $$b/drivers/virt/.vmgenid.o.cmd && \
+		! grep -q sysgenid $$b/System.map && \
+		echo "norust-kernel: 1 passed, 0 failed (RUST=n VMGENID=y: the C driver, no SysGenId)"'
 
-## build-matrix   both x86_64 builds
-build-matrix: guest-kernel norust-kernel
+## vmgenid-module-kernel  RUST=y SYSGENID=y VMGENID=m, with clippy: the Rust vmgenid.ko
+vmgenid-module-kernel: guest-kernel
+	@$(RUN) sh -c 'cd $(C_WORK) && b=$(C_BUILD)/x86_64-vmgenid-m && \
+		sh /src/scripts/variant.sh $(GUEST_BUILD) $$b x86_64 "bzImage modules" \
+			$(addprefix /src/,$(VMGENID_M_CONFIGS)) && \
+		grep -q rustc $$b/drivers/virt/.vmgenid.o.cmd && test -s $$b/drivers/virt/vmgenid.ko && \
+		grep -q " sysgenid_bump_generation$$" $$b/System.map && \
+		echo "vmgenid-module-kernel: 1 passed, 0 failed (RUST=y SYSGENID=y VMGENID=m: Rust vmgenid.ko)"'
+
+## no-sysgenid-kernel  RUST=y SYSGENID=n VMGENID=y, with clippy: the C driver beside the Rust abstractions
+no-sysgenid-kernel: guest-kernel
+	@$(RUN) sh -c 'cd $(C_WORK) && b=$(C_BUILD)/x86_64-no-sysgenid && \
+		sh /src/scripts/variant.sh $(GUEST_BUILD) $$b x86_64 "bzImage modules" \
+			$(addprefix /src/,$(NO_SYSGENID_CONFIGS)) && \
+		grep -q vmgenid_c.o $$b/drivers/virt/.vmgenid.o.cmd && \
+		! grep -q " sysgenid_bump_generation$$" $$b/System.map && \
+		echo "no-sysgenid-kernel: 1 passed, 0 failed (RUST=y SYSGENID=n VMGENID=y: the C driver)"'
+
+## build-matrix   the four Kconfig variants, each without a warning from this series
+build-matrix: guest-kernel norust-kernel vmgenid-module-kernel no-sysgenid-kernel
 
 ## guest-probe    boot the x86_64 guest with QEMU's vmgenid device: the Rust driver must bind it
 guest-probe: guest-kernel
-	@$(RUN) sh -c 'sh /src/scripts/guest-run.sh $(C_BUILD)/x86_64-guest/arch/x86/boot/bzImage \
+	@$(RUN) sh -c 'sh /src/scripts/guest-run.sh $(GUEST_BZIMAGE) \
 			/src/guest/probe-init.sh /tmp > /tmp/console 2>&1; \
 		grep "^guest:" /tmp/console; \
 		grep -q "guest: device=QEMUVGID:00 driver=vmgenid$$" /tmp/console && \
@@ -116,7 +154,7 @@ guest-probe: guest-kernel
 		{ tail -n 30 /tmp/console; echo "guest-probe: 0 passed, 1 failed"; exit 1; }'
 
 # Statically linked guest programs, against the series' installed uapi headers.
-guest-progs: guest-kernel
+guest-progs: work-tree
 	@$(RUN) sh -c 'set -e; cd $(C_WORK); \
 		make -s ARCH=x86_64 O=$(C_BUILD)/headers headers_install \
 			INSTALL_HDR_PATH=$(C_BUILD)/headers/usr; \
@@ -124,11 +162,15 @@ guest-progs: guest-kernel
 		make -s -C tools/testing/selftests/sysgenid OUTPUT=$(C_BUILD)/guest-progs \
 			KHDR_INCLUDES="-isystem $(C_BUILD)/headers/usr/include" LDFLAGS=-static; \
 		gcc -static -O2 -Wall -Werror -pthread -isystem $(C_BUILD)/headers/usr/include \
-			-o $(C_BUILD)/guest-progs/sysgenid-watchers /src/guest/sysgenid-watchers.c'
+			-o $(C_BUILD)/guest-progs/sysgenid-watchers /src/guest/sysgenid-watchers.c; \
+		gcc -static -O2 -Wall -Werror -pthread -isystem $(C_BUILD)/headers/usr/include \
+			-o $(C_BUILD)/guest-progs/sysgenid-bench /src/guest/sysgenid-bench.c; \
+		gcc -static -O2 -Wall -Werror -pthread -isystem $(C_BUILD)/headers/usr/include \
+			-o $(C_BUILD)/guest-progs/sysgenid-stress /src/guest/sysgenid-stress.c'
 
 ## kselftest      run the SysGenId selftests as root in the x86_64 guest
-kselftest: guest-progs
-	@$(RUN) sh -c 'sh /src/scripts/guest-run.sh $(C_BUILD)/x86_64-guest/arch/x86/boot/bzImage \
+kselftest: guest-kernel guest-progs
+	@$(RUN) sh -c 'sh /src/scripts/guest-run.sh $(GUEST_BZIMAGE) \
 			/src/guest/kselftest-init.sh /tmp $(C_BUILD)/guest-progs > /tmp/console 2>&1 || true; \
 		grep -E "^# (PASSED|FAILED|Totals)|^guest:|RIP|BUG|WARNING" /tmp/console || true; \
 		python3 /src/scripts/tap-results.py kselftest /tmp/console \
@@ -136,10 +178,10 @@ kselftest: guest-progs
 			{ grep -E "^#|^(not )?ok" /tmp/console | grep -v "^# *$$" | tail -n 60; exit 1; }'
 
 ## snapshot       one snapshot, restored by two QEMU processes: watchers wake, RNG reseeded
-snapshot: guest-progs
+snapshot: guest-kernel guest-progs
 	@$(RUN) sh -c 'sh /src/scripts/guest-initramfs.sh /tmp/snapshot.cpio \
 			/src/guest/snapshot-init.sh $(C_BUILD)/guest-progs && \
-		python3 /src/scripts/snapshot.py $(C_BUILD)/x86_64-guest/arch/x86/boot/bzImage \
+		python3 /src/scripts/snapshot.py $(GUEST_BZIMAGE) \
 			/tmp/snapshot.cpio /tmp/snapshot $(SNAPSHOT_FLAGS)'
 
 ## lint           checkpatch --strict on every patch, rustfmt, the uapi header in C and C++
@@ -151,7 +193,7 @@ docs: guest-kernel
 	@$(RUN) sh -c 'cd $(C_WORK) && \
 		make O=$(C_BUILD)/docs SPHINXDIRS="misc-devices virt" htmldocs > /tmp/htmldocs.log 2>&1; \
 		s1=$$?; \
-		make LLVM=1 ARCH=x86_64 O=$(C_BUILD)/x86_64-guest rustdoc > /tmp/rustdoc.log 2>&1; \
+		make LLVM=1 ARCH=x86_64 O=$(GUEST_BUILD) rustdoc > /tmp/rustdoc.log 2>&1; \
 		s2=$$?; \
 		ours="sysgenid|vmgenid|acpi/(device|notify)|memremap|random\.rs|capability"; \
 		w1=$$(grep -E "WARNING|ERROR|warning|error" /tmp/htmldocs.log | grep -c -E "$$ours"); \
@@ -160,14 +202,46 @@ docs: guest-kernel
 		grep -E -A6 "^(warning|error)" /tmp/rustdoc.log | head -n 40; \
 		out=$(C_BUILD)/docs/Documentation/output; \
 		test -s $$out/misc-devices/sysgenid.html && test -s $$out/virt/vmgenid.html && \
-		test -s $(C_BUILD)/x86_64-guest/Documentation/output/rust/rustdoc/kernel/acpi/struct.NotifyRegistration.html; \
+		test -s $(GUEST_BUILD)/Documentation/output/rust/rustdoc/kernel/acpi/struct.NotifyRegistration.html; \
 		s3=$$?; \
 		echo "docs: htmldocs exit $$s1, $$w1 warnings from our files; rustdoc exit $$s2, $$w2 warnings"; \
 		test $$s1 -eq 0 -a $$s2 -eq 0 -a $$s3 -eq 0 -a $$w1 -eq 0 -a $$w2 -eq 0 && \
 			echo "docs: 1 passed, 0 failed" || { echo "docs: 0 passed, 1 failed"; exit 1; }'
 
-## e2e            the QEMU checks: guest probe, kselftest in the guest, the snapshot scenario
-e2e: guest-probe kselftest snapshot
+## e2e            the QEMU checks: probe, kselftest, snapshot, a short stress run, a benchmark smoke run
+e2e: guest-probe kselftest snapshot stress-smoke bench-smoke
+
+## debug-kernel   the hardening guest: lockdep, KASAN, UBSAN, DEBUG_LIST, kmemleak, fault injection
+debug-kernel: work-tree
+	@$(RUN) sh -c 'cd $(C_WORK) && sh /src/scripts/kbuild.sh $(DEBUG_BUILD) x86_64 bzImage \
+		$(addprefix /src/,$(DEBUG_CONFIGS))'
+
+## stress         random concurrent use with forced bumps in the debug guest, then allocation-failure
+##                injection; no kernel report allowed (STRESS_SECONDS=60, STRESS_SEED= to replay)
+stress: debug-kernel guest-progs
+	@$(RUN) sh /src/scripts/stress.sh $(DEBUG_BUILD)/arch/x86/boot/bzImage $(C_BUILD)/guest-progs \
+		$(C_BUILD)/stress stress -t $(STRESS_SECONDS) $(if $(STRESS_SEED),-s $(STRESS_SEED))
+
+# The same, for 20 seconds, in make check.
+stress-smoke: debug-kernel guest-progs
+	@$(RUN) sh /src/scripts/stress.sh $(DEBUG_BUILD)/arch/x86/boot/bzImage $(C_BUILD)/guest-progs \
+		$(C_BUILD)/stress-smoke stress-smoke -t 20
+
+## bench-kernel   the benchmark guest: the guest kernel without lock debugging
+bench-kernel: work-tree
+	@$(RUN) sh -c 'cd $(C_WORK) && sh /src/scripts/kbuild.sh $(BENCH_BUILD) x86_64 bzImage \
+		$(addprefix /src/,$(BENCH_CONFIGS))'
+
+## bench          the benchmarks in the guest: ratios against getppid, plain loads, eventfd
+bench: bench-kernel guest-progs
+	@$(RUN) sh /src/scripts/bench.sh $(BENCH_BUILD)/arch/x86/boot/bzImage \
+		$(C_BUILD)/guest-progs $(C_BUILD)/bench
+	@echo "bench: results in $(CACHE)/build/bench/{table.md,summary.txt}"
+
+# A quick pass of every benchmark (tiny N, few rounds) in the test guest.
+bench-smoke: guest-kernel guest-progs
+	@$(RUN) sh /src/scripts/bench.sh $(GUEST_BZIMAGE) $(C_BUILD)/guest-progs \
+		$(C_BUILD)/bench-smoke -q
 
 ## clean-cache    remove everything in $(CACHE) (toolchain, trees, builds)
 clean-cache:

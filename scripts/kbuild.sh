@@ -2,14 +2,27 @@
 # Configure and build one kernel from tinyconfig plus Kconfig fragments.
 # Runs inside the toolchain root filesystem, in the build work tree.
 #
-# usage: kbuild.sh BUILDDIR ARCH "TARGETS" FRAGMENT...
+# usage: kbuild.sh [--clippy] [--partial] BUILDDIR ARCH "TARGETS" FRAGMENT...
 #
-# The configuration is regenerated only when the fragments change, so the
-# build stays incremental.  Fails when an option a fragment asks for did not
-# make it into .config (an unmet dependency), or when the build prints a
-# warning about a file of this series.
+#   --clippy   build the Rust code with clippy-driver (CLIPPY=1)
+#   --partial  the tree may lack symbols the fragments set (a partly applied
+#              series): skip those instead of failing
+#
+# The configuration is regenerated only when the fragments or the tree's
+# Kconfig files change, and .config keeps its timestamp when the result is
+# the same, so the build stays incremental.  Fails when an option a fragment
+# asks for did not make it into .config (an unmet dependency), or when the
+# build prints a warning about a file of this series.
 set -eu
 
+clippy= partial=
+while :; do
+	case ${1:-} in
+	--clippy) clippy=CLIPPY=1; shift ;;
+	--partial) partial=1; shift ;;
+	*) break ;;
+	esac
+done
 build=$1 arch=$2 targets=$3
 shift 3
 
@@ -17,18 +30,29 @@ mk() { make -s ARCH="$arch" LLVM=1 O="$build" "$@"; }
 
 mkdir -p "$build"
 stamp=$build/.sysgenid-config
-want=$(cat "$@" | sha256sum | cut -c1-16)
+want=$({ cat "$@"; git ls-tree -r HEAD | grep -E '/Kconfig[^/]*$'; } | sha256sum | cut -c1-16)
 if [ ! -e "$build/.config" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+	[ -e "$build/.config" ] && cp -p "$build/.config" "$build/.config.prev"
 	mk tinyconfig >/dev/null
 	./scripts/kconfig/merge_config.sh -m -O "$build" "$build/.config" "$@" >/dev/null
 	mk olddefconfig >/dev/null
+	# An unchanged configuration must not look newer than the build.
+	if [ -e "$build/.config.prev" ] && cmp -s "$build/.config" "$build/.config.prev"; then
+		mv "$build/.config.prev" "$build/.config"
+	fi
+	rm -f "$build/.config.prev" "$build/.config.old"
 	echo "$want" > "$stamp"
 fi
 
+# Symbols the tree defines, to tell a missing symbol from an unmet dependency.
+defined=$(git grep -h -E '^[[:space:]]*(menu)?config [A-Z0-9_]+' -- '*Kconfig*' |
+	sed -E 's/^[[:space:]]*(menu)?config /CONFIG_/' | sort -u)
 missing=$(sed -n 's/^\(CONFIG_[A-Z0-9_]*=.*\)$/\1/p; s/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1=n/p' "$@" |
 	while IFS= read -r line; do
 		name=${line%%=*} value=${line#*=}
-		if [ "$value" = n ]; then
+		if ! echo "$defined" | grep -qx "$name"; then
+			[ -n "$partial" ] || echo "$line (no such symbol)"
+		elif [ "$value" = n ]; then
 			grep -q "^$name=" "$build/.config" && echo "$line"
 		else
 			grep -qx "$line" "$build/.config" || echo "$line"
@@ -42,8 +66,8 @@ fi
 
 log=$build/.sysgenid-build.log
 start=$(date +%s)
-# shellcheck disable=SC2086  # TARGETS is a list
-if ! make ARCH="$arch" LLVM=1 O="$build" -j"$(nproc)" $targets > "$log" 2>&1; then
+# shellcheck disable=SC2086  # TARGETS is a list; $clippy is empty or one word
+if ! make ARCH="$arch" LLVM=1 O="$build" $clippy -j"$(nproc)" $targets > "$log" 2>&1; then
 	grep -E -B2 -A12 'error(\[E[0-9]+\])?:|Error [0-9]' "$log" | head -n 80 >&2
 	echo "kbuild: $build: build failed (log: $log)" >&2
 	exit 1
@@ -54,4 +78,6 @@ if grep -E -A6 '^(warning|.*: warning:)' "$log" | grep -E -q "$ours"; then
 	echo "kbuild: $build: warnings in this series' files" >&2
 	exit 1
 fi
-echo "kbuild: $build ($arch): built $targets in $(( $(date +%s) - start )) s"
+all=$(grep -c -E '^warning|: warning:' "$log" || true)
+echo "kbuild: $build ($arch${clippy:+, clippy}): built $targets in $(( $(date +%s) - start )) s;" \
+	"$all warnings in the log, none from this series"

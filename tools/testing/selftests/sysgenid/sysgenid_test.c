@@ -14,11 +14,13 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -450,6 +452,189 @@ TEST(fdinfo_shows_acknowledged_generation_and_watcher)
 	EXPECT_NE(NULL, strstr(text, "sysgenid_watcher:\t0\n"));
 	close(rw);
 	close(ro);
+}
+
+/*
+ * The bad-input matrix: every call the ABI refuses, with the error it must
+ * give.  Each row runs against an outdated watcher and must leave the
+ * generation, the outdated count and the file's own state as they were.
+ */
+struct bad_input {
+	const char *what;
+	int expect;		/* errno */
+};
+
+static const struct bad_input bad_inputs[] = {
+	{ "read of 1 byte", EINVAL },
+	{ "read of 3 bytes", EINVAL },
+	{ "read into NULL", EFAULT },
+	{ "read into an unmapped page", EFAULT },
+	{ "read into a read-only page", EFAULT },
+	{ "read of SIZE_MAX bytes", EINVAL },
+	{ "read on a write-only file", EBADF },
+	{ "read on an up-to-date non-blocking file", EAGAIN },
+	{ "write of 0 bytes", EINVAL },
+	{ "write of 3 bytes", EINVAL },
+	{ "write of 5 bytes", EINVAL },
+	{ "write of 1 MiB", EINVAL },
+	{ "write of SIZE_MAX bytes", EINVAL },
+	{ "write from NULL", EFAULT },
+	{ "write from an unmapped page", EFAULT },
+	{ "write of the previous generation", EINVAL },
+	{ "write of the next generation", EINVAL },
+	{ "write on a read-only file", EBADF },
+	{ "tracking 2", EINVAL },
+	{ "tracking 2^32 + 1", EINVAL },
+	{ "tracking ULONG_MAX", EINVAL },
+	{ "tracking on a read-only file", EPERM },
+	{ "wait 2^32 ms", EINVAL },
+	{ "wait ULONG_MAX ms", EINVAL },
+	{ "force min_gen 2^32", EINVAL },
+	{ "force min_gen ULONG_MAX", EINVAL },
+	{ "ioctl _IO(0xE4, 0)", ENOTTY },
+	{ "ioctl _IO(0xE4, 5)", ENOTTY },
+	{ "ioctl _IO(0xE4, 0xff)", ENOTTY },
+	{ "ioctl _IOR(0xE4, 1, int)", ENOTTY },
+	{ "ioctl _IOW(0xE4, 2, int)", ENOTTY },
+	{ "ioctl _IOWR(0xE4, 3, long)", ENOTTY },
+	{ "ioctl _IOR(0xE4, 4, __u32)", ENOTTY },
+	{ "ioctl _IO(0xE5, 1)", ENOTTY },
+	{ "mmap at offset 1 page", EINVAL },
+	{ "mmap of 2 pages", EINVAL },
+	{ "mmap shared writable", EPERM },
+	{ "mmap private writable", EPERM },
+	{ "mmap of a write-only file", EACCES },
+	{ "mprotect to writable", EACCES },
+	{ "mremap to 2 pages", EFAULT },
+};
+
+struct bad_input_env {
+	int rw, ro, wo, fresh;
+	void *unmapped, *readonly, *map;
+	uint32_t gen;
+};
+
+/*
+ * Runs row I; returns the call's result, with errno set by it.  Reads and
+ * writes go through syscall() so that the C library's buffer checks do not
+ * refuse the bad arguments first.
+ */
+static long run_bad_input(int i, struct bad_input_env *e)
+{
+	long page = getpagesize();
+	uint32_t v, buf[2];
+
+	switch (i) {
+	case 0: return syscall(SYS_read, e->rw, buf, 1);
+	case 1: return syscall(SYS_read, e->rw, buf, 3);
+	case 2: return syscall(SYS_read, e->rw, NULL, 4);
+	case 3: return syscall(SYS_read, e->rw, e->unmapped, 4);
+	case 4: return syscall(SYS_read, e->rw, e->readonly, 4);
+	case 5: return syscall(SYS_read, e->rw, buf, SIZE_MAX);
+	case 6: return syscall(SYS_read, e->wo, buf, 4);
+	case 7: return syscall(SYS_read, e->fresh, buf, 4);
+	case 8: return syscall(SYS_write, e->rw, &e->gen, 0);
+	case 9: return syscall(SYS_write, e->rw, &e->gen, 3);
+	case 10: return syscall(SYS_write, e->rw, buf, 5);
+	case 11: return syscall(SYS_write, e->rw, e->map, 1 << 20);
+	case 12: return syscall(SYS_write, e->rw, &e->gen, SIZE_MAX);
+	case 13: return syscall(SYS_write, e->rw, NULL, 4);
+	case 14: return syscall(SYS_write, e->rw, e->unmapped, 4);
+	case 15: v = e->gen - 1; return syscall(SYS_write, e->rw, &v, 4);
+	case 16: v = e->gen + 1; return syscall(SYS_write, e->rw, &v, 4);
+	case 17: return syscall(SYS_write, e->ro, &e->gen, 4);
+	case 18: return ioctl(e->rw, SYSGENID_SET_WATCHER_TRACKING, 2UL);
+	case 19: return ioctl(e->rw, SYSGENID_SET_WATCHER_TRACKING, (1UL << 32) + 1);
+	case 20: return ioctl(e->rw, SYSGENID_SET_WATCHER_TRACKING, ULONG_MAX);
+	case 21: return ioctl(e->ro, SYSGENID_SET_WATCHER_TRACKING, 1UL);
+	case 22: return ioctl(e->ro, SYSGENID_WAIT_WATCHERS, 1UL << 32);
+	case 23: return ioctl(e->ro, SYSGENID_WAIT_WATCHERS, ULONG_MAX);
+	case 24: return ioctl(e->ro, SYSGENID_FORCE_GEN_UPDATE, 1UL << 32);
+	case 25: return ioctl(e->ro, SYSGENID_FORCE_GEN_UPDATE, ULONG_MAX);
+	case 26: return ioctl(e->rw, _IO(0xE4, 0), 0);
+	case 27: return ioctl(e->rw, _IO(0xE4, 5), 0);
+	case 28: return ioctl(e->rw, _IO(0xE4, 0xff), 0);
+	case 29: return ioctl(e->rw, _IOR(0xE4, 1, int), buf);
+	case 30: return ioctl(e->rw, _IOW(0xE4, 2, int), buf);
+	case 31: return ioctl(e->rw, _IOWR(0xE4, 3, long), buf);
+	case 32: return ioctl(e->rw, _IOR(0xE4, 4, __u32), buf);
+	case 33: return ioctl(e->rw, _IO(0xE5, 1), 0);
+	case 34: return mmap(NULL, page, PROT_READ, MAP_SHARED, e->rw, page) == MAP_FAILED ? -1 : 0;
+	case 35: return mmap(NULL, 2 * page, PROT_READ, MAP_SHARED, e->rw, 0) == MAP_FAILED ? -1 : 0;
+	case 36: return mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, e->rw, 0) ==
+			MAP_FAILED ? -1 : 0;
+	case 37: return mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE, e->rw, 0) ==
+			MAP_FAILED ? -1 : 0;
+	case 38: return mmap(NULL, page, PROT_READ, MAP_SHARED, e->wo, 0) == MAP_FAILED ? -1 : 0;
+	case 39: return mprotect(e->map, page, PROT_READ | PROT_WRITE);
+	case 40: return mremap(e->map, page, 2 * page, MREMAP_MAYMOVE) == MAP_FAILED ? -1 : 0;
+	}
+	return 0;
+}
+
+/* What a bad input must not change. */
+static void bad_input_state(struct bad_input_env *e, char *text, size_t size)
+{
+	char info[512];
+	long n = outdated(e->ro);
+
+	if (read_fdinfo(e->rw, info, sizeof(info)) != 0 || !strstr(info, "sysgenid_"))
+		snprintf(info, sizeof(info), "sysgenid_ (no fdinfo)");
+	snprintf(text, size, "generation %u page %u outdated %ld %s", current_gen(),
+		 __atomic_load_n((uint32_t *)e->map, __ATOMIC_ACQUIRE), n,
+		 strstr(info, "sysgenid_"));
+}
+
+TEST(bad_input_matrix_leaves_state_unchanged)
+{
+	struct bad_input_env e;
+	long page = getpagesize();
+	char before[640], after[640];
+	int rows = sizeof(bad_inputs) / sizeof(bad_inputs[0]);
+
+	ASSERT_EQ(41, rows);
+	e.rw = open_dev(O_RDWR | O_NONBLOCK);
+	e.ro = open_dev(O_RDONLY | O_NONBLOCK);
+	e.wo = open_dev(O_WRONLY);
+	ASSERT_LE(0, e.rw);
+	ASSERT_LE(0, e.ro);
+	ASSERT_LE(0, e.wo);
+	e.gen = bump(0);
+	ASSERT_NE(UINT32_MAX, e.gen);
+	/* Opened after the bump: up to date, so a non-blocking read has nothing. */
+	e.fresh = open_dev(O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, e.fresh);
+	e.unmapped = mmap(NULL, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	e.readonly = mmap(NULL, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	e.map = mmap(NULL, page, PROT_READ, MAP_SHARED, e.rw, 0);
+	ASSERT_NE(MAP_FAILED, e.unmapped);
+	ASSERT_NE(MAP_FAILED, e.readonly);
+	ASSERT_NE(MAP_FAILED, e.map);
+	/* rw and wo are the outdated watchers; rw's own state is in fdinfo. */
+	ASSERT_EQ(2, outdated(e.ro));
+
+	for (int i = 0; i < rows; i++) {
+		long r;
+		int err;
+
+		bad_input_state(&e, before, sizeof(before));
+		errno = 0;
+		r = run_bad_input(i, &e);
+		err = errno;
+		bad_input_state(&e, after, sizeof(after));
+		EXPECT_EQ(-1, r) TH_LOG("%s: returned %ld", bad_inputs[i].what, r);
+		EXPECT_EQ(bad_inputs[i].expect, err) TH_LOG("%s: %s, expected %s",
+			bad_inputs[i].what, strerror(err), strerror(bad_inputs[i].expect));
+		EXPECT_STREQ(before, after) TH_LOG("%s changed the state", bad_inputs[i].what);
+	}
+	ksft_print_msg("%d bad inputs refused with their errors, state unchanged\n", rows);
+	munmap(e.map, page);
+	munmap(e.unmapped, page);
+	munmap(e.readonly, page);
+	close(e.rw);
+	close(e.ro);
+	close(e.wo);
+	close(e.fresh);
 }
 
 TEST_HARNESS_MAIN
