@@ -184,9 +184,10 @@ snapshot: guest-kernel guest-progs
 		python3 /src/scripts/snapshot.py $(GUEST_BZIMAGE) \
 			/tmp/snapshot.cpio /tmp/snapshot $(SNAPSHOT_FLAGS)'
 
-## lint           checkpatch --strict on every patch, rustfmt, the uapi header in C and C++
-lint: guest-progs
-	@$(RUN) sh /src/scripts/lint.sh $(C_PRISTINE) /src/patches $(C_BUILD)/headers/usr/include
+## lint           checkpatch --strict on every patch, rustfmt, the uapi header in C and C++, clippy
+lint: guest-progs vmgenid-module-kernel no-sysgenid-kernel
+	@$(RUN) sh /src/scripts/lint.sh $(C_PRISTINE) /src/patches $(C_BUILD)/headers/usr/include \
+		$(C_BUILD)/x86_64-vmgenid-m $(C_BUILD)/x86_64-no-sysgenid
 
 ## docs           htmldocs for the touched directories and rustdoc, no warning from our files
 docs: guest-kernel

@@ -333,6 +333,15 @@ static void op_mmap(struct worker *w, struct slot *sl)
 	}
 	if (kind == 3 && mremap(p, PAGE, 2 * PAGE, MREMAP_MAYMOVE) != MAP_FAILED)
 		violation("mremap grew the mapping");
+	/*
+	 * A mapping holds its file: a watcher stays a watcher until the last
+	 * mapping of it goes, after close().  Keep only mappings of read-only
+	 * files, so that the watcher bound stays exact.
+	 */
+	if (sl->acc != O_RDONLY) {
+		munmap(p, PAGE);
+		return;
+	}
 	if (w->map[m])
 		munmap(w->map[m], PAGE);
 	w->map[m] = p;
@@ -642,6 +651,13 @@ static int setup_fault(const char *dir)
 	return 0;
 }
 
+static int cmp_ulong(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+
+	return (x > y) - (x < y);
+}
+
 /* One injected failure after SPACE bytes: returns 1 if it was injected. */
 static int arm_fault(const char *dir, long space)
 {
@@ -680,27 +696,47 @@ static void check_count(int ctl, int w, long extra, const char *when)
 		violation("%s: acknowledging: %s", when, strerror(errno));
 }
 
-/* The address range of the driver's code, from the Rust crate's symbols. */
+/*
+ * The address range of the driver's code: the largest cluster of the text
+ * symbols of the Rust crate and of its exported C-named functions (generic
+ * code the crate instantiates elsewhere is left out), up to the symbol that
+ * follows it.
+ */
 static int driver_range(unsigned long *lo, unsigned long *hi)
 {
 	FILE *f = fopen("/proc/kallsyms", "r");
+	static unsigned long all[1 << 18], ours[4096];
+	size_t nall = 0, nours = 0, best = 0, best_len = 0;
 	char line[512], name[400], type;
 	unsigned long a;
 
-	*lo = ~0ul;
-	*hi = 0;
 	if (!f)
 		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%lx %c %399s", &a, &type, name) == 3 &&
-		    (type == 't' || type == 'T') && strstr(name, "8sysgenid")) {
-			if (a < *lo)
-				*lo = a;
-			if (a > *hi)
-				*hi = a;
+	while (fgets(line, sizeof(line), f) && nall < sizeof(all) / sizeof(all[0]))
+		if (sscanf(line, "%lx %c %399s", &a, &type, name) == 3 && (type | 0x20) == 't') {
+			all[nall++] = a;
+			if ((strstr(name, "8sysgenid") || !strncmp(name, "sysgenid_", 9)) &&
+			    nours < sizeof(ours) / sizeof(ours[0]))
+				ours[nours++] = a;
 		}
 	fclose(f);
-	return *hi > *lo ? 0 : -1;
+	if (!nours)
+		return -1;
+	qsort(ours, nours, sizeof(ours[0]), cmp_ulong);
+	for (size_t i = 0, start = 0; i < nours; i++) {
+		if (i > 0 && ours[i] - ours[i - 1] > 0x10000)
+			start = i;
+		if (i - start + 1 > best_len) {
+			best = start;
+			best_len = i - start + 1;
+		}
+	}
+	*lo = ours[best];
+	*hi = ~0ul;
+	for (size_t i = 0; i < nall; i++)	/* the end: the next symbol */
+		if (all[i] > ours[best + best_len - 1] && all[i] < *hi)
+			*hi = all[i];
+	return *hi == ~0ul ? -1 : 0;
 }
 
 /*
@@ -719,7 +755,7 @@ static void driver_only(int ctl, int w)
 	}
 	snprintf(val, sizeof(val), "%lu", lo);
 	put(FS "failslab/require-start", val);
-	snprintf(val, sizeof(val), "%lu", hi + 1);
+	snprintf(val, sizeof(val), "%lu", hi);
 	put(FS "failslab/require-end", val);
 	put(FS "failslab/stacktrace-depth", "32");
 	for (long space = 0; space < 4096; space += 8) {

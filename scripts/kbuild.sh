@@ -47,7 +47,10 @@ fi
 # Symbols the tree defines, to tell a missing symbol from an unmet dependency.
 defined=$(git grep -h -E '^[[:space:]]*(menu)?config [A-Z0-9_]+' -- '*Kconfig*' |
 	sed -E 's/^[[:space:]]*(menu)?config /CONFIG_/' | sort -u)
-missing=$(sed -n 's/^\(CONFIG_[A-Z0-9_]*=.*\)$/\1/p; s/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1=n/p' "$@" |
+# The value each option gets from the last fragment that sets it.
+wanted=$(sed -n 's/^\(CONFIG_[A-Z0-9_]*=.*\)$/\1/p; s/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1=n/p' "$@" |
+	awk -F= '!($1 in v) { order[n++] = $1 } { v[$1] = $0 } END { for (i = 0; i < n; i++) print v[order[i]] }')
+missing=$(echo "$wanted" |
 	while IFS= read -r line; do
 		name=${line%%=*} value=${line#*=}
 		if ! echo "$defined" | grep -qx "$name"; then

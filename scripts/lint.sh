@@ -2,18 +2,22 @@
 # Lint the series the way a subsystem maintainer's tools would.
 # Runs inside the toolchain root filesystem.
 #
-# usage: lint.sh PRISTINE PATCHDIR HEADERS_USR_INCLUDE
+# usage: lint.sh PRISTINE PATCHDIR HEADERS_USR_INCLUDE [CLIPPY_BUILDDIR...]
 #
 #  - scripts/checkpatch.pl --strict on every patch: no error and no check;
 #    a warning only in a patch whose commit message explains it (says
 #    "checkpatch");
 #  - rustfmt, with the kernel's .rustfmt.toml, on the project's Rust files;
 #  - the installed uapi header compiled into a C and a C++ program with
-#    -Wall -Werror.
+#    -Wall -Werror;
+#  - clippy: each CLIPPY_BUILDDIR (built by kbuild.sh --clippy, which fails
+#    on a warning from this series' files) must have compiled the kernel
+#    crate and the series' Rust objects it configures with clippy-driver.
 # Prints `lint: N passed, N failed`, one count per patch and per check.
 set -u
 
 pristine=$1 patches=$2 headers=$3
+shift 3
 passed=0 failed=0
 ok() { passed=$((passed + 1)); echo "  ok   lint.$1"; }
 bad() { failed=$((failed + 1)); echo "  FAIL lint.$1${2:+: $2}"; }
@@ -68,6 +72,20 @@ for lang in c c++; do
 		ok "uapi-header.$lang"
 	else
 		bad "uapi-header.$lang"
+	fi
+done
+
+ours='sysgenid|vmgenid|rust/kernel/(acpi|io/memremap|random|capability|miscdevice|page|fs/kiocb|mm/virt|sync/poll)'
+for build in "$@"; do
+	name=$(basename "$build")
+	objs=$(cd "$build" && ls rust/.kernel.o.cmd drivers/misc/.sysgenid.o.cmd \
+		drivers/virt/.vmgenid.o.cmd 2>/dev/null | xargs grep -l rustc 2>/dev/null)
+	unclipped=$(cd "$build" && for o in $objs; do grep -q clippy-driver "$o" || echo "$o"; done)
+	warned=$(grep -E -A6 '^warning' "$build/.sysgenid-build.log" 2>/dev/null | grep -c -E "$ours")
+	if [ -z "$objs" ] || [ -n "$unclipped" ] || [ "$warned" -ne 0 ]; then
+		bad "clippy.$name" "not clippy-built: ${unclipped:-none}; $warned warnings from this series"
+	else
+		ok "clippy.$name ($(echo $objs | wc -w) Rust objects of the series built with clippy, 0 warnings)"
 	fi
 done
 

@@ -334,14 +334,20 @@ impl Watch<'_> {
 
     /// Waits until no watcher is outdated.
     ///
-    /// `timeout` is in jiffies, `None` waits without limit. Fails with `EINTR` when this file
-    /// itself is outdated, on entry or because a bump lands during the wait, with `ETIMEDOUT`
+    /// `timeout` is in jiffies, `None` waits without limit. Fails with `EINTR` when this file is
+    /// an outdated watcher on entry, or when a bump lands during the wait; with `ETIMEDOUT`
     /// when the time runs out and with `ERESTARTSYS` on a signal.
+    ///
+    /// A file that is not a watcher cannot acknowledge, so it is never outdated itself: an
+    /// orchestrator may wait through a read-only file after the bump it forced.
     fn wait_watchers(&self, timeout: Option<Jiffies>) -> Result {
         let mut left = timeout.unwrap_or(Jiffies::MAX);
         let mut state = self.sysgenid.state.lock();
+        // A wait that began before a bump must not report the new generation as settled.
+        let start = state.epoch;
         loop {
-            if self.acked.access(&state).epoch != state.epoch {
+            let acked = self.acked.access(&state);
+            if state.epoch != start || (acked.tracked && acked.epoch != state.epoch) {
                 return Err(EINTR);
             }
             if state.outdated == 0 {
@@ -796,13 +802,14 @@ mod tests {
         assert_eq!(orchestrator.wait_watchers(Some(1)), Ok(()));
         let w = s.watch(true);
         s.bump(0);
-        // The caller's own file is outdated.
-        assert_eq!(orchestrator.wait_watchers(Some(1)), Err(EINTR));
-        let orchestrator = s.watch(false);
+        // A watcher that is itself outdated cannot wait for the others.
+        assert_eq!(w.wait_watchers(Some(1)), Err(EINTR));
+        // A file that is not a watcher is never outdated: it waits for `w`.
         assert_eq!(orchestrator.wait_watchers(Some(1)), Err(ETIMEDOUT));
         w.acknowledge(1)?;
         assert_eq!(orchestrator.wait_watchers(Some(1)), Ok(()));
         assert_eq!(orchestrator.wait_watchers(None), Ok(()));
+        assert_eq!(w.wait_watchers(Some(1)), Ok(()));
         Ok(())
     }
 
