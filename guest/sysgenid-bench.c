@@ -117,9 +117,15 @@ static void row(const char *what, const char *unit, struct stats a, const char *
 
 /* 1. Syscalls on an outdated fd against a null syscall. */
 
-#define SYSCALL_KINDS 3
+/*
+ * Besides the null syscall, the floors of the two paths: a 4-byte read of
+ * /dev/zero (the VFS read path with a minimal driver) and an ioctl that
+ * /dev/null refuses (the VFS ioctl path).  What the sysgenid calls cost
+ * above these is the driver's.
+ */
+#define SYSCALL_KINDS 5
 
-static double time_syscalls(int kind, int fd, long iters)
+static double time_syscalls(int kind, int fd, int zero, long iters)
 {
 	uint32_t v;
 	uint64_t t0 = now_ns();
@@ -137,6 +143,13 @@ static double time_syscalls(int kind, int fd, long iters)
 			if (ioctl(fd, SYSGENID_GET_OUTDATED_WATCHERS) < 0)
 				die("SYSGENID_GET_OUTDATED_WATCHERS");
 			break;
+		case 3:
+			if (read(zero, &v, sizeof(v)) != sizeof(v))
+				die("read /dev/zero");
+			break;
+		case 4:
+			ioctl(zero, SYSGENID_GET_OUTDATED_WATCHERS);	/* ENOTTY */
+			break;
 		}
 	}
 	return (double)(now_ns() - t0) / iters;
@@ -148,27 +161,39 @@ static void bench_syscalls(void)
 	long iters = quick ? 2000 : 20000;
 	double t[SYSCALL_KINDS][MAX_ROUNDS];
 	struct stats s[SYSCALL_KINDS];
-	int fd = open_dev(O_RDWR);
+	int fd = open_dev(O_RDWR), zero = open("/dev/zero", O_RDONLY | O_CLOEXEC);
 
+	if (zero < 0)
+		die("open /dev/zero");
 	force_bump(fd);	/* fd now lags one generation behind: read never blocks */
 	for (int k = 0; k < SYSCALL_KINDS; k++)
-		time_syscalls(k, fd, iters / 10);	/* warm up */
+		time_syscalls(k, fd, zero, iters / 10);	/* warm up */
 	for (int r = 0; r < rounds; r++)
 		for (int k = 0; k < SYSCALL_KINDS; k++) {
 			int kind = (k + r) % SYSCALL_KINDS;	/* rotate the order */
 
-			t[kind][r] = time_syscalls(kind, fd, iters);
+			t[kind][r] = time_syscalls(kind, fd, zero, iters);
 		}
 	for (int k = 0; k < SYSCALL_KINDS; k++)
 		s[k] = stats_of(t[k], rounds);
 	row("read() on an outdated fd", "ns", s[1], "getppid()", s[0], "<= 1.3x", 1.3);
 	row("GET_OUTDATED_WATCHERS", "ns", s[2], "getppid()", s[0], "<= 1.3x", 1.3);
+	row("read() of 4 bytes of /dev/zero (VFS floor)", "ns", s[3], "getppid()", s[0],
+	    "(info)", 0);
+	row("refused ioctl on /dev/zero (VFS floor)", "ns", s[4], "getppid()", s[0], "(info)", 0);
+	row("read() on an outdated fd", "ns", s[1], "/dev/zero read", s[3], "(info)", 0);
+	row("GET_OUTDATED_WATCHERS", "ns", s[2], "refused ioctl", s[4], "(info)", 0);
+	kv("read_zero_ns=%.1f", s[3].med);
+	kv("ioctl_refused_ns=%.1f", s[4].med);
+	kv("read_outdated_vs_zero_ratio=%.3f", s[1].med / s[3].med);
+	kv("get_outdated_vs_refused_ratio=%.3f", s[2].med / s[4].med);
 	kv("getppid_ns=%.1f", s[0].med);
 	kv("read_outdated_ns=%.1f", s[1].med);
 	kv("read_outdated_ratio=%.3f", s[1].med / s[0].med);
 	kv("get_outdated_ns=%.1f", s[2].med);
 	kv("get_outdated_ratio=%.3f", s[2].med / s[0].med);
 	close(fd);
+	close(zero);
 }
 
 /* 2. The mmap check against a load from ordinary memory. */
