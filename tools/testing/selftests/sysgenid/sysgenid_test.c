@@ -545,6 +545,17 @@ struct bad_input_env {
 	uint32_t gen;
 };
 
+/* mmap() and mremap() as a result of run_bad_input(): -1 on failure. */
+static long map_result(void *p)
+{
+	return p == MAP_FAILED ? -1 : 0;
+}
+
+static long write_u32(int fd, uint32_t value)
+{
+	return syscall(SYS_write, fd, &value, sizeof(value));
+}
+
 /*
  * Runs row I; returns the call's result, with errno set by it.  Reads and
  * writes go through syscall() so that the C library's buffer checks do not
@@ -553,7 +564,7 @@ struct bad_input_env {
 static long run_bad_input(int i, struct bad_input_env *e)
 {
 	long page = getpagesize();
-	uint32_t v, buf[2];
+	uint32_t buf[2];
 
 	switch (i) {
 	case 0: return syscall(SYS_read, e->rw, buf, 1);
@@ -571,8 +582,8 @@ static long run_bad_input(int i, struct bad_input_env *e)
 	case 12: return syscall(SYS_write, e->rw, &e->gen, SIZE_MAX);
 	case 13: return syscall(SYS_write, e->rw, NULL, 4);
 	case 14: return syscall(SYS_write, e->rw, e->unmapped, 4);
-	case 15: v = e->gen - 1; return syscall(SYS_write, e->rw, &v, 4);
-	case 16: v = e->gen + 1; return syscall(SYS_write, e->rw, &v, 4);
+	case 15: return write_u32(e->rw, e->gen - 1);
+	case 16: return write_u32(e->rw, e->gen + 1);
 	case 17: return syscall(SYS_write, e->ro, &e->gen, 4);
 	case 18: return ioctl(e->rw, SYSGENID_SET_WATCHER_TRACKING, 2UL);
 	case 19: return ioctl(e->rw, SYSGENID_SET_WATCHER_TRACKING, (1UL << 32) + 1);
@@ -590,15 +601,13 @@ static long run_bad_input(int i, struct bad_input_env *e)
 	case 31: return ioctl(e->rw, _IOWR(0xE4, 3, long), buf);
 	case 32: return ioctl(e->rw, _IOR(0xE4, 4, __u32), buf);
 	case 33: return ioctl(e->rw, _IO(0xE5, 1), 0);
-	case 34: return mmap(NULL, page, PROT_READ, MAP_SHARED, e->rw, page) == MAP_FAILED ? -1 : 0;
-	case 35: return mmap(NULL, 2 * page, PROT_READ, MAP_SHARED, e->rw, 0) == MAP_FAILED ? -1 : 0;
-	case 36: return mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, e->rw, 0) ==
-			MAP_FAILED ? -1 : 0;
-	case 37: return mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE, e->rw, 0) ==
-			MAP_FAILED ? -1 : 0;
-	case 38: return mmap(NULL, page, PROT_READ, MAP_SHARED, e->wo, 0) == MAP_FAILED ? -1 : 0;
+	case 34: return map_result(mmap(NULL, page, PROT_READ, MAP_SHARED, e->rw, page));
+	case 35: return map_result(mmap(NULL, 2 * page, PROT_READ, MAP_SHARED, e->rw, 0));
+	case 36: return map_result(mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, e->rw, 0));
+	case 37: return map_result(mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE, e->rw, 0));
+	case 38: return map_result(mmap(NULL, page, PROT_READ, MAP_SHARED, e->wo, 0));
 	case 39: return mprotect(e->map, page, PROT_READ | PROT_WRITE);
-	case 40: return mremap(e->map, page, 2 * page, MREMAP_MAYMOVE) == MAP_FAILED ? -1 : 0;
+	case 40: return map_result(mremap(e->map, page, 2 * page, MREMAP_MAYMOVE));
 	}
 	return 0;
 }
@@ -621,7 +630,7 @@ TEST(bad_input_matrix_leaves_state_unchanged)
 	struct bad_input_env e;
 	long page = getpagesize();
 	char before[640], after[640];
-	int rows = sizeof(bad_inputs) / sizeof(bad_inputs[0]);
+	int rows = ARRAY_SIZE(bad_inputs);
 
 	ASSERT_EQ(41, rows);
 	e.rw = open_dev(O_RDWR | O_NONBLOCK);
@@ -645,6 +654,7 @@ TEST(bad_input_matrix_leaves_state_unchanged)
 	ASSERT_EQ(2, outdated(e.ro));
 
 	for (int i = 0; i < rows; i++) {
+		const struct bad_input *row = &bad_inputs[i];
 		long r;
 		int err;
 
@@ -653,10 +663,10 @@ TEST(bad_input_matrix_leaves_state_unchanged)
 		r = run_bad_input(i, &e);
 		err = errno;
 		bad_input_state(&e, after, sizeof(after));
-		EXPECT_EQ(-1, r) TH_LOG("%s: returned %ld", bad_inputs[i].what, r);
-		EXPECT_EQ(bad_inputs[i].expect, err) TH_LOG("%s: %s, expected %s",
-			bad_inputs[i].what, strerror(err), strerror(bad_inputs[i].expect));
-		EXPECT_STREQ(before, after) TH_LOG("%s changed the state", bad_inputs[i].what);
+		EXPECT_EQ(-1, r) TH_LOG("%s: returned %ld", row->what, r);
+		EXPECT_EQ(row->expect, err) TH_LOG("%s: %s, expected %s", row->what,
+						   strerror(err), strerror(row->expect));
+		EXPECT_STREQ(before, after) TH_LOG("%s changed the state", row->what);
 	}
 	ksft_print_msg("%d bad inputs checked\n", rows);
 	munmap(e.map, page);
