@@ -14,6 +14,8 @@ import json
 import re
 import sys
 
+from judge import judge
+
 SUITE = re.compile(r"#\[(?:[\w:]*::)?kunit_tests\((\w+)\)\]")
 TEST = re.compile(r"#\[test\]\s*(?:#\[[^\]]*\]\s*)*fn\s+(\w+)")
 
@@ -55,19 +57,15 @@ def main():
     if not expected:
         sys.exit("kunit-results: the sources declare no KUnit test")
 
-    passed = failed = 0
-    for suite, test in expected:
-        status = results.get((suite, test), "MISSING")
-        ok = status == "PASS"
-        passed += ok
-        failed += not ok
-        print(f"  {'ok  ' if ok else 'FAIL'} {suite}.{test}{'' if ok else ' (' + status + ')'}")
-    for (suite, test), status in sorted(results.items()):
-        if (suite, test) not in expected and status != "PASS":
-            failed += 1
-            print(f"  FAIL {suite}.{test} ({status}, not one of ours)")
-    print(f"kunit: {passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    names = [f"{suite}.{test}" for suite, test in expected]
+    statuses = {f"{suite}.{test}": status for (suite, test), status in results.items()}
+    # A failure in a suite that is not ours still fails the run.
+    strangers = 0
+    for name, status in sorted(statuses.items()):
+        if name not in names and status != "PASS":
+            strangers += 1
+            print(f"  FAIL {name} ({status}, not one of ours)")
+    sys.exit(judge("kunit", names, statuses, "PASS", strangers))
 
 
 if __name__ == "__main__":

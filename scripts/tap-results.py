@@ -12,6 +12,8 @@ Prints one line per test and a closing `LABEL: N passed, N failed`.
 import re
 import sys
 
+from judge import judge
+
 DECL = re.compile(r"^TEST(?:_F)?\(\s*(\w+)(?:\s*,\s*(\w+))?\s*\)", re.M)
 RESULT = re.compile(r"^(not ok|ok) \d+ (\S+)(.*)$")
 
@@ -28,15 +30,7 @@ def main():
             if m:
                 skipped = "# SKIP" in m.group(3)
                 results[m.group(2)] = "SKIP" if skipped else m.group(1)
-    passed = failed = 0
-    for name in expected:
-        status = results.get(name, "MISSING")
-        ok = status == "ok"
-        passed += ok
-        failed += not ok
-        print(f"  {'ok  ' if ok else 'FAIL'} {label}.{name}{'' if ok else ' (' + status + ')'}")
-    print(f"{label}: {passed} passed, {failed} failed")
-    sys.exit(1 if failed or not expected else 0)
+    sys.exit(judge(label, expected, results, "ok"))
 
 
 if __name__ == "__main__":
