@@ -196,6 +196,66 @@ static void bench_syscalls(void)
 	close(zero);
 }
 
+/*
+ * 1b. What the revalidate hook of the VM Generation ID driver adds to the same
+ * calls: the driver unbound (no hook) and bound again, in alternating rounds.
+ */
+
+#define VMGENID_DEVICE "QEMUVGID:00"
+
+static int set_vmgenid_bound(int bound)
+{
+	const char *path = bound ? "/sys/bus/platform/drivers/vmgenid/bind" :
+				   "/sys/bus/platform/drivers/vmgenid/unbind";
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int ok = fd >= 0 && write(fd, VMGENID_DEVICE, strlen(VMGENID_DEVICE)) > 0;
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+static void bench_hook(void)
+{
+	int rounds = quick ? 3 : 21;
+	long iters = quick ? 2000 : 20000;
+	double t[2][2][MAX_ROUNDS];	/* [bound][read, ioctl][round] */
+	struct stats s[2][2];
+	int fd = open_dev(O_RDWR), now_bound = 1;
+
+	if (!set_vmgenid_bound(0) || !set_vmgenid_bound(1)) {
+		printf("| revalidate hook | no vmgenid device to unbind: skipped | | | |\n");
+		close(fd);
+		return;
+	}
+	force_bump(fd);
+	for (int r = 0; r < rounds; r++)
+		for (int b = 0; b < 2; b++) {
+			int bound = (b + r) % 2;
+
+			if (bound != now_bound && !set_vmgenid_bound(bound))
+				die(bound ? "bind vmgenid" : "unbind vmgenid");
+			now_bound = bound;
+			time_syscalls(1, fd, -1, iters / 10);
+			t[bound][0][r] = time_syscalls(1, fd, -1, iters);
+			t[bound][1][r] = time_syscalls(2, fd, -1, iters);
+		}
+	if (!now_bound && !set_vmgenid_bound(1))
+		die("bind vmgenid");
+	for (int b = 0; b < 2; b++)
+		for (int k = 0; k < 2; k++)
+			s[b][k] = stats_of(t[b][k], rounds);
+	row("read() on an outdated fd, revalidate hook installed", "ns", s[1][0],
+	    "no hook", s[0][0], "(info)", 0);
+	row("GET_OUTDATED_WATCHERS, revalidate hook installed", "ns", s[1][1],
+	    "no hook", s[0][1], "(info)", 0);
+	kv("read_outdated_nohook_ns=%.1f", s[0][0].med);
+	kv("get_outdated_nohook_ns=%.1f", s[0][1].med);
+	kv("read_outdated_hook_ratio=%.3f", s[1][0].med / s[0][0].med);
+	kv("get_outdated_hook_ratio=%.3f", s[1][1].med / s[0][1].med);
+	close(fd);
+}
+
 /* 2. The mmap check against a load from ordinary memory. */
 
 static __attribute__((noinline)) double time_loads(const uint32_t *p, long iters)
@@ -252,6 +312,7 @@ struct waker {
 	int n, rounds;
 	int efd;			/* WAKE_EVENTFD: the shared eventfd */
 	pthread_barrier_t start;
+	pthread_barrier_t woken_all;	/* the waiters, before they acknowledge */
 	atomic_int ready, woken, failed;
 	sem_t all_woken;
 	struct waiter *w;
@@ -285,14 +346,20 @@ static void *waiter_main(void *arg)
 				atomic_store(&k->failed, 1);
 		}
 		w->woke = now_ns();
+		if (atomic_fetch_add(&k->woken, 1) + 1 == k->n)
+			sem_post(&k->all_woken);
+		/*
+		 * Nothing else happens until every waiter has woken, in every
+		 * mode alike: neither the acknowledgments nor a thread's exit
+		 * may take CPU time from the wake-ups being measured.
+		 */
+		pthread_barrier_wait(&k->woken_all);
 		if (k->mode != WAKE_EVENTFD) {
 			if (k->mode == WAKE_EPOLL && read(w->fd, &gen, sizeof(gen)) != sizeof(gen))
 				atomic_store(&k->failed, 1);
 			if (write(w->fd, &gen, sizeof(gen)) != sizeof(gen))
 				atomic_store(&k->failed, 1);
 		}
-		if (atomic_fetch_add(&k->woken, 1) + 1 == k->n)
-			sem_post(&k->all_woken);
 	}
 	return NULL;
 }
@@ -338,6 +405,7 @@ static void run_wake(enum wake_mode mode, int n, int rounds, struct wake_result 
 	if (!k.w)
 		die("calloc");
 	pthread_barrier_init(&k.start, NULL, n + 1);
+	pthread_barrier_init(&k.woken_all, NULL, n);
 	sem_init(&k.all_woken, 0, 0);
 	if (mode == WAKE_EVENTFD) {
 		k.efd = eventfd(0, EFD_CLOEXEC);
@@ -414,6 +482,7 @@ static void run_wake(enum wake_mode mode, int n, int rounds, struct wake_result 
 	close(ctl);
 	free(k.w);
 	pthread_barrier_destroy(&k.start);
+	pthread_barrier_destroy(&k.woken_all);
 }
 
 static void bench_wakeups(void)
@@ -423,7 +492,7 @@ static void bench_wakeups(void)
 	int count = quick ? 2 : 4;
 
 	for (int i = 0; i < count; i++) {
-		int n = ns[i], rounds = quick ? 3 : n >= 1000 ? 9 : 21;
+		int n = ns[i], rounds = quick ? 3 : n >= 1000 ? 15 : 31;
 		struct wake_result res[WAKE_MODES];
 		struct stats s[WAKE_MODES], wait;
 		char what[96];
@@ -444,7 +513,7 @@ static void bench_wakeups(void)
 			snprintf(what, sizeof(what), "wake-up, N=%d, %s", n, wake_name[m]);
 			row(what, "us", s[m], "eventfd", s[WAKE_EVENTFD], "<= 1.1x", 1.1);
 		}
-		snprintf(what, sizeof(what), "bump to WAIT_WATCHERS, N=%d acknowledged", n);
+		snprintf(what, sizeof(what), "bump to WAIT_WATCHERS, N=%d woke, then acknowledged", n);
 		row(what, "us", wait, "wake-up (read)", s[WAKE_READ], "(info)", 0);
 		kv("wake_read_n%d_us=%.1f", n, s[WAKE_READ].med);
 		kv("wake_epoll_n%d_us=%.1f", n, s[WAKE_EPOLL].med);
@@ -608,6 +677,8 @@ int main(int argc, char **argv)
 	printf("|---|---|---|---|---|\n");
 	fflush(stdout);
 	bench_syscalls();
+	fflush(stdout);
+	bench_hook();
 	fflush(stdout);
 	bench_mmap();
 	fflush(stdout);

@@ -23,7 +23,10 @@ use kernel::{
     new_mutex, of, platform,
     prelude::*,
     random,
-    sync::{Arc, Mutex},
+    sync::{
+        atomic::{Acquire, Atomic, Release},
+        Arc, Mutex,
+    },
 };
 
 kernel::module_platform_driver! {
@@ -58,16 +61,55 @@ trait Generation: Send + Sync {
     fn bump(&self);
 }
 
+/// A [`Guid`] kept in two atomic halves, so that it can be compared without a lock.
+struct AtomicGuid([Atomic<u64>; 2]);
+
+impl AtomicGuid {
+    fn halves(guid: &Guid) -> [u64; 2] {
+        let mut low = [0; 8];
+        let mut high = [0; 8];
+        low.copy_from_slice(&guid[..8]);
+        high.copy_from_slice(&guid[8..]);
+        [u64::from_ne_bytes(low), u64::from_ne_bytes(high)]
+    }
+
+    fn new(guid: &Guid) -> Self {
+        let [low, high] = Self::halves(guid);
+        Self([Atomic::new(low), Atomic::new(high)])
+    }
+
+    /// Publishes `guid`: whoever then finds it with [`AtomicGuid::holds`] also sees what was
+    /// done before the store.
+    fn store(&self, guid: &Guid) {
+        let [low, high] = Self::halves(guid);
+        self.0[0].store(low, Release);
+        self.0[1].store(high, Release);
+    }
+
+    /// Whether `guid` is the ID stored last.
+    ///
+    /// A read that races a store may see one half of each ID and answer `false`; it answers
+    /// `true` only if at least one half it saw was stored for `guid`, or `guid` was stored
+    /// before.
+    fn holds(&self, guid: &Guid) -> bool {
+        let [low, high] = Self::halves(guid);
+        self.0[0].load(Acquire) == low && self.0[1].load(Acquire) == high
+    }
+}
+
 /// Follows the VM generation ID and acts when it changes.
 #[pin_data]
 struct Tracker<S, E, G> {
     source: S,
     entropy: E,
     generation: G,
-    /// The ID last acted on. Reading the source under this lock makes one change lead to
-    /// exactly one reseed and one bump, however many paths notice it at once.
+    /// Held while acting on a change, so that one change leads to exactly one reseed and one
+    /// bump, however many paths notice it at once.
     #[pin]
-    last: Mutex<Guid>,
+    acting: Mutex<()>,
+    /// The ID last acted on, stored once its reseed and bump are done. Written only under
+    /// `acting`; read without it, because every `/dev/sysgenid` syscall checks it.
+    acted: AtomicGuid,
 }
 
 impl<S: GuidSource, E: Entropy, G: Generation> Tracker<S, E, G> {
@@ -79,22 +121,28 @@ impl<S: GuidSource, E: Entropy, G: Generation> Tracker<S, E, G> {
             source,
             entropy,
             generation,
-            last <- new_mutex!(guid, "vmgenid::Tracker::last"),
+            acting <- new_mutex!((), "vmgenid::Tracker::acting"),
+            acted: AtomicGuid::new(&guid),
         })
     }
 
     /// Reads the ID; if it changed, reseeds the RNG and then bumps the generation.
     ///
-    /// Returns whether the ID changed. May sleep.
+    /// Returns whether this call acted on a change. When it returns, the reseed and the bump
+    /// for the ID it read are done, by this call or another. May sleep.
     fn check(&self) -> bool {
-        let mut last = self.last.lock();
-        let guid = self.source.read();
-        if *last == guid {
+        // The common case, nothing new, takes no lock.
+        if self.acted.holds(&self.source.read()) {
             return false;
         }
-        *last = guid;
+        let _acting = self.acting.lock();
+        let guid = self.source.read();
+        if self.acted.holds(&guid) {
+            return false;
+        }
         self.entropy.add_vmfork_randomness(&guid);
         self.generation.bump();
+        self.acted.store(&guid);
         true
     }
 }
@@ -354,10 +402,7 @@ impl platform::Driver for VmGenIdDriver {
 mod tests {
     use super::*;
     use kernel::{
-        sync::{
-            atomic::{Atomic, Relaxed},
-            Completion,
-        },
+        sync::{atomic::Relaxed, Completion},
         workqueue::{self, impl_has_work, new_work, Work, WorkItem},
     };
 
@@ -384,8 +429,8 @@ mod tests {
     impl GuidSource for FakeSource {
         fn read(&self) -> Guid {
             let mut guid = [0; GUID_SIZE];
-            guid[..8].copy_from_slice(&self.low.load(Relaxed).to_le_bytes());
-            guid[8..].copy_from_slice(&self.high.load(Relaxed).to_le_bytes());
+            guid[..8].copy_from_slice(&self.low.load(Relaxed).to_ne_bytes());
+            guid[8..].copy_from_slice(&self.high.load(Relaxed).to_ne_bytes());
             guid
         }
     }
@@ -440,9 +485,7 @@ mod tests {
     }
 
     fn low_half(guid: &Guid) -> u64 {
-        let mut low = [0; 8];
-        low.copy_from_slice(&guid[..8]);
-        u64::from_le_bytes(low)
+        AtomicGuid::halves(guid)[0]
     }
 
     type FakeTracker = Tracker<FakeSource, FakeRng, FakeGeneration>;
@@ -458,6 +501,22 @@ mod tests {
             GFP_KERNEL,
         )?;
         Ok((tracker, calls))
+    }
+
+    #[test]
+    fn published_id_matches_only_itself() {
+        let a = [0x5a; GUID_SIZE];
+        let mut low_differs = a;
+        low_differs[0] = 0;
+        let mut high_differs = a;
+        high_differs[GUID_SIZE - 1] = 0;
+        let acted = AtomicGuid::new(&a);
+        assert!(acted.holds(&a));
+        assert!(!acted.holds(&low_differs));
+        assert!(!acted.holds(&high_differs));
+        acted.store(&low_differs);
+        assert!(acted.holds(&low_differs));
+        assert!(!acted.holds(&a));
     }
 
     #[test]
