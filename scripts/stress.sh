@@ -16,7 +16,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
 console=$out/console.log
 start=$(date +%s)
-GUEST_TIMEOUT=${GUEST_TIMEOUT:-900} GUEST_MEM=1024 GUEST_APPEND="STRESS_ARGS=$(echo "$*" | tr ' ' ,)" \
+# An oops ends the run at once (a driver that dies holding its lock would
+# otherwise hang the guest until the timeout).
+GUEST_TIMEOUT=${GUEST_TIMEOUT:-900} GUEST_MEM=1024 \
+	GUEST_APPEND="oops=panic STRESS_ARGS=$(echo "$*" | tr ' ' ,)" \
 	sh "$here/guest-run.sh" "$kernel" "$here/../guest/stress-init.sh" /tmp "$progs" \
 	> "$console" 2>&1 || true
 grep -E "^(stress|inject|guest):" "$console" || true
