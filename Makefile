@@ -233,7 +233,7 @@ bench-kernel: work-tree
 	@$(RUN) sh -c 'cd $(C_WORK) && sh /src/scripts/kbuild.sh $(BENCH_BUILD) x86_64 bzImage \
 		$(addprefix /src/,$(BENCH_CONFIGS))'
 
-## bench          the benchmarks in the guest: ratios against getppid, plain loads, eventfd
+## bench          the benchmarks in the guest: ratios against getppid, VFS floors, plain loads, eventfd
 bench: bench-kernel guest-progs
 	@$(RUN) sh /src/scripts/bench.sh $(BENCH_BUILD)/arch/x86/boot/bzImage \
 		$(C_BUILD)/guest-progs $(C_BUILD)/bench
