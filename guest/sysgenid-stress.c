@@ -14,7 +14,14 @@
  *    page reads <= g before it and >= g after it (the page is stored last,
  *    under the lock the read takes);
  *  - SYSGENID_GET_OUTDATED_WATCHERS never exceeds the watcher fds open;
- *  - SYSGENID_WAIT_WATCHERS never returns 0 on an fd known to be outdated;
+ *  - an fd is a watcher (fdinfo) exactly when it opted in: opening it with
+ *    write access does not make it one, and without write access (O_RDONLY,
+ *    or an access mode of 3) it cannot opt in;
+ *  - SYSGENID_WAIT_WATCHERS never returns 0 on a watcher fd known to be
+ *    outdated, and on an fd that is not a watcher it fails with EINTR only
+ *    when a signal interrupted it, never because of a bump;
+ *  - a read that must not wait (O_NONBLOCK, or preadv2() with RWF_NOWAIT)
+ *    never blocks: on an up-to-date fd it fails with EAGAIN;
  *  - every call fails only with the error the ABI gives for its arguments;
  *  - at the end, with every file closed, no watcher is counted as outdated,
  *    before and after one more bump.
@@ -40,6 +47,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,6 +62,8 @@
 #define DEFAULT_SEED 20261125
 
 static atomic_long ops, bumps, violations, eintr;
+/* Signals this thread received: tells a signal's EINTR from the driver's. */
+static __thread long signals;
 static atomic_int stop;
 /* Upper bound of the watcher fds open: raised before, lowered after. */
 static atomic_long watchers_bound, watchers_lowered;
@@ -106,6 +116,7 @@ static void expect_errno(const char *what, long r, int e, int ok1, int ok2)
 static void on_signal(int sig)
 {
 	(void)sig;
+	signals++;
 	atomic_fetch_add(&eintr, 1);
 }
 
@@ -136,10 +147,13 @@ static void disarm(timer_t t)
 	arm(t, 0);
 }
 
+/* An access mode of 3 gives the file neither read nor write access. */
+#define O_NOACCESS 3
+
 struct slot {
 	int fd;		/* -1: empty */
 	int acc;	/* O_ACCMODE */
-	int tracked;
+	int tracked;	/* opted in as a watcher */
 	uint64_t acked;	/* generation this fd acknowledged last, or UNKNOWN */
 	uint32_t seen;	/* last generation a read on it returned */
 	int seen_valid;
@@ -153,25 +167,30 @@ struct worker {
 	timer_t timer;
 };
 
+static int can_read(int acc)
+{
+	return acc == O_RDONLY || acc == O_RDWR;
+}
+
+/* What acknowledging and opting in need: FMODE_WRITE, not just O_ACCMODE != O_RDONLY. */
+static int can_write(int acc)
+{
+	return acc == O_WRONLY || acc == O_RDWR;
+}
+
+/* A new fd is never a watcher, whatever its access mode. */
 static void slot_open(struct worker *w, struct slot *sl)
 {
-	static const int acc[] = { O_RDONLY, O_RDWR, O_WRONLY, O_RDWR };
-	int flags = acc[pick(&w->seed, 4)] | (pick(&w->seed, 2) ? O_NONBLOCK : 0);
-	int writable = (flags & O_ACCMODE) != O_RDONLY;
+	static const int acc[] = { O_RDONLY, O_RDWR, O_WRONLY, O_RDWR, O_NOACCESS };
+	int flags = acc[pick(&w->seed, 5)] | (pick(&w->seed, 2) ? O_NONBLOCK : 0);
 
-	if (writable)
-		atomic_fetch_add(&watchers_bound, 1);
 	sl->fd = open(DEV, flags | O_CLOEXEC);
 	if (sl->fd < 0) {
-		violation("open: %s", strerror(errno));
-		if (writable) {
-			atomic_fetch_sub(&watchers_bound, 1);
-			atomic_fetch_add(&watchers_lowered, 1);
-		}
+		violation("open(%#x): %s", flags, strerror(errno));
 		return;
 	}
 	sl->acc = flags & O_ACCMODE;
-	sl->tracked = writable;
+	sl->tracked = 0;
 	sl->acked = UNKNOWN;
 	sl->seen_valid = 0;
 }
@@ -190,22 +209,25 @@ static void op_read(struct worker *w, struct slot *sl)
 {
 	static const size_t sizes[] = { 0, 1, 3, 4, 4, 8, PAGE };
 	size_t n = sizes[pick(&w->seed, 7)];
-	int blocking = !(fcntl(sl->fd, F_GETFL) & O_NONBLOCK);
+	int nonblock = fcntl(sl->fd, F_GETFL) & O_NONBLOCK;
+	int nowait = pick(&w->seed, 4) == 0;	/* preadv2() with RWF_NOWAIT */
+	int blocking = !nonblock && !nowait;
 	uint32_t before, after, buf[PAGE / 4];
+	struct iovec iov = { .iov_base = buf, .iov_len = n };
 	long r;
 	int e;
 
-	if (blocking)
+	/* Armed for RWF_NOWAIT too: a read that blocks when it must not ends as EINTR. */
+	if (!nonblock)
 		arm(w->timer, 200 + pick(&w->seed, 5000));
 	before = page_gen();
-	r = read(sl->fd, buf, n);
+	r = nowait ? preadv2(sl->fd, &iov, 1, -1, RWF_NOWAIT) : read(sl->fd, buf, n);
 	e = errno;
 	after = page_gen();
-	if (blocking)
-		disarm(w->timer);
-	if (sl->acc == O_WRONLY) {
+	disarm(w->timer);
+	if (!can_read(sl->acc)) {
 		if (r != -1 || e != EBADF)
-			violation("read on a write-only fd: %ld", r);
+			violation("read on an fd without read access (mode %d): %ld", sl->acc, r);
 		return;
 	}
 	if (n == 0 || n < 4) {
@@ -215,7 +237,7 @@ static void op_read(struct worker *w, struct slot *sl)
 	}
 	if (r < 0) {
 		if (blocking ? e != EINTR : e != EAGAIN)
-			violation("read: %s", strerror(e));
+			violation("%s: %s", nowait ? "RWF_NOWAIT read" : "read", strerror(e));
 		return;
 	}
 	if (r != 4) {
@@ -255,9 +277,9 @@ static void op_write(struct worker *w, struct slot *sl)
 		break;
 	}
 	e = errno;
-	if (sl->acc == O_RDONLY) {
+	if (!can_write(sl->acc)) {
 		if (r != -1 || e != EBADF)
-			violation("write on a read-only fd: %ld", r);
+			violation("write on an fd without write access (mode %d): %ld", sl->acc, r);
 		return;
 	}
 	switch (kind) {
@@ -305,9 +327,10 @@ static void op_mmap(struct worker *w, struct slot *sl)
 		len = 2 * PAGE;
 	p = mmap(NULL, len, prot, flags, sl->fd, off);
 	e = errno;
-	if (sl->acc == O_WRONLY) {
+	if (!can_read(sl->acc)) {
 		if (p != MAP_FAILED || e != EACCES)
-			violation("mmap of a write-only fd: %s", p == MAP_FAILED ? strerror(e) : "mapped");
+			violation("mmap of an fd without read access: %s",
+				  p == MAP_FAILED ? strerror(e) : "mapped");
 		if (p != MAP_FAILED)
 			munmap(p, len);
 		return;
@@ -339,7 +362,7 @@ static void op_mmap(struct worker *w, struct slot *sl)
 	/*
 	 * A mapping holds its file: a watcher stays a watcher until the last
 	 * mapping of it goes, after close().  Keep only mappings of read-only
-	 * files, so that the watcher bound stays exact.
+	 * files, which can never opt in, so that the watcher bound stays exact.
 	 */
 	if (sl->acc != O_RDONLY) {
 		munmap(p, PAGE);
@@ -361,7 +384,7 @@ static void op_ioctl(struct worker *w, struct slot *sl)
 	case 0: {	/* tracking: 0, 1 or a bad argument */
 		static const unsigned long args[] = { 0, 1, 1, 2, 1ul << 40 };
 		unsigned long arg = args[pick(&w->seed, 5)];
-		int writable = sl->acc != O_RDONLY;
+		int writable = can_write(sl->acc);
 		int raise = arg == 1 && writable && !sl->tracked;
 
 		if (raise)
@@ -373,7 +396,8 @@ static void op_ioctl(struct worker *w, struct slot *sl)
 				violation("tracking(%lu): %ld (%s)", arg, r, strerror(e));
 		} else if (arg == 1 && !writable) {
 			if (r != -1 || e != EPERM)
-				violation("tracking(1) on a read-only fd: %ld (%s)", r, strerror(e));
+				violation("tracking(1) without write access (mode %d): %ld (%s)",
+					  sl->acc, r, strerror(e));
 		} else if (r != 0) {
 			violation("tracking(%lu): %s", arg, strerror(e));
 		} else if (arg == 1) {
@@ -392,6 +416,7 @@ static void op_ioctl(struct worker *w, struct slot *sl)
 	case 1:
 	case 2: {	/* wait, with a timeout or until a signal */
 		unsigned long ms = kind == 1 ? 1 + pick(&w->seed, 10) : 0;
+		long signals0 = signals;
 		int outdated;
 
 		known = page_gen();
@@ -405,6 +430,12 @@ static void op_ioctl(struct worker *w, struct slot *sl)
 		if (r == 0 && outdated)
 			violation("WAIT returned 0 on its own outdated fd (acked %lu, page %u)",
 				  (unsigned long)sl->acked, known);
+		/*
+		 * A non-watcher is never outdated itself: it waits across
+		 * bumps, and only a signal ends its wait early.
+		 */
+		if (r != 0 && e == EINTR && !sl->tracked && signals == signals0)
+			violation("WAIT failed with EINTR on a non-watcher fd, no signal");
 		if (r != 0)
 			expect_errno("WAIT", r, e, ETIMEDOUT, EINTR);
 		return;
@@ -444,18 +475,27 @@ static void op_ioctl(struct worker *w, struct slot *sl)
 			violation("ioctl %#lx: %ld (%s)", cmd, r, strerror(errno));
 		return;
 	}
-	default: {	/* fdinfo */
-		char path[64], buf[256];
-		int fd, len;
+	default: {	/* fdinfo: a watcher exactly when it opted in */
+		char path[64], buf[256], *line;
+		int fd, len, watcher;
 
 		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", sl->fd);
-		fd = open(path, O_RDONLY);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return;
 		len = read(fd, buf, sizeof(buf) - 1);
 		close(fd);
-		if (len <= 0 || !memmem(buf, len, "sysgenid", 8))
+		if (len <= 0 || !memmem(buf, len, "sysgenid", 8)) {
 			violation("fdinfo without the sysgenid lines");
+			return;
+		}
+		buf[len] = 0;
+		line = strstr(buf, "sysgenid_watcher:\t");
+		if (!line || sscanf(line, "sysgenid_watcher:\t%d", &watcher) != 1)
+			violation("fdinfo without sysgenid_watcher");
+		else if (watcher != sl->tracked)
+			violation("fdinfo says watcher %d, the fd (mode %d) %s", watcher,
+				  sl->acc, sl->tracked ? "opted in" : "did not opt in");
 		return;
 	}
 	}
@@ -690,6 +730,21 @@ static int disarm_fault(const char *dir)
 	return get(path) == 0;	/* the one failure was used */
 }
 
+/*
+ * Makes FD, from an open() that succeeded under injection, a watcher (the
+ * injection is disarmed by then): returns 1 if it is one, 0 if open() failed.
+ */
+static int opt_in_injected(int fd, const char *when)
+{
+	if (fd < 0)
+		return 0;
+	if (ioctl(fd, SYSGENID_SET_WATCHER_TRACKING, 1) != 0) {
+		violation("%s: tracking(1): %s", when, strerror(errno));
+		return 0;
+	}
+	return 1;
+}
+
 /* With one watcher W outdated, the count must be exactly 1 + extra. */
 static void check_count(int ctl, int w, long extra, const char *when)
 {
@@ -781,7 +836,8 @@ static void driver_only(int ctl, int w)
 			if (e != ENOMEM)
 				violation("driver-only open: %s", strerror(e));
 		}
-		check_count(ctl, w, fd >= 0, "after a driver-only injected open");
+		check_count(ctl, w, opt_in_injected(fd, "driver-only injected open"),
+			    "after a driver-only injected open");
 		if (fd >= 0)
 			close(fd);
 		if (!injected)
@@ -805,6 +861,11 @@ static int inject(void)
 		perror("open");
 		return 2;
 	}
+	/* W is the one watcher; every fd that open() gives below opts in too. */
+	if (ioctl(w, SYSGENID_SET_WATCHER_TRACKING, 1) != 0) {
+		perror("SYSGENID_SET_WATCHER_TRACKING");
+		return 2;
+	}
 	page = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, ctl, 0);
 	if (page == MAP_FAILED || setup_fault("failslab") || setup_fault("fail_page_alloc"))
 		return 2;
@@ -824,7 +885,8 @@ static int inject(void)
 				if (e != ENOMEM)
 					violation("%s open: %s", dirs[d], strerror(e));
 			}
-			check_count(ctl, w, fd >= 0, "after an injected open");
+			check_count(ctl, w, opt_in_injected(fd, "injected open"),
+				    "after an injected open");
 			if (fd >= 0)
 				close(fd);
 			if (!injected)

@@ -10,6 +10,10 @@
  *   orchestrator  not a watcher itself: blocks in read(), acknowledges, and
  *                 waits for the three watchers with SYSGENID_WAIT_WATCHERS.
  *
+ * A file is a watcher only once it opts in with SYSGENID_SET_WATCHER_TRACKING
+ * (1): the reader, the poller and the mapper do so right after open(), before
+ * "ready", so that the orchestrator's wait counts them.
+ *
  * Every line goes to the console with a "watchers:" prefix; the host script
  * (scripts/snapshot.py) reads them.  After reporting, each thread waits
  * for the next generation again, so one boot serves several restores.
@@ -58,6 +62,18 @@ static int open_dev(int flags)
 	return fd;
 }
 
+/* Opens a file and makes it a watcher. */
+static int open_watcher(const char *who)
+{
+	int fd = open_dev(O_RDWR);
+
+	if (ioctl(fd, SYSGENID_SET_WATCHER_TRACKING, 1) != 0) {
+		say("%s: tracking failed: %s", who, strerror(errno));
+		_exit(1);
+	}
+	return fd;
+}
+
 static void acknowledge(const char *who, int fd, uint32_t gen)
 {
 	if (write(fd, &gen, sizeof(gen)) != sizeof(gen))
@@ -90,7 +106,7 @@ static int vmfork_reseeds(void)
 
 static void *reader(void *arg)
 {
-	int fd = open_dev(O_RDWR);
+	int fd = open_watcher("reader");
 	unsigned char random[32];
 	char hex[2 * sizeof(random) + 1];
 	cpu_set_t cpu0;
@@ -122,7 +138,7 @@ static void *reader(void *arg)
 
 static void *poller(void *arg)
 {
-	int fd = open_dev(O_RDWR), ep = epoll_create1(EPOLL_CLOEXEC);
+	int fd = open_watcher("poller"), ep = epoll_create1(EPOLL_CLOEXEC);
 	struct epoll_event ev = { .events = EPOLLIN };
 	uint32_t gen;
 
@@ -140,7 +156,7 @@ static void *poller(void *arg)
 
 static void *mapper(void *arg)
 {
-	int fd = open_dev(O_RDWR);
+	int fd = open_watcher("mapper");
 	const volatile uint32_t *page = mmap(NULL, getpagesize(), PROT_READ,
 					     MAP_SHARED, fd, 0);
 	uint32_t seen = page[0], now;
@@ -165,8 +181,11 @@ static void *orchestrator(void *arg)
 	long outdated;
 	int ret;
 
-	/* It waits for the others; it does not count as one of them. */
-	ioctl(fd, SYSGENID_SET_WATCHER_TRACKING, 0);
+	/*
+	 * It waits for the others and does not opt in, so it is not one of
+	 * them.  Write access lets it acknowledge, so that each read() sleeps
+	 * until the next generation.
+	 */
 	for (;;) {
 		if (read(fd, &gen, sizeof(gen)) != sizeof(gen))
 			continue;

@@ -6,30 +6,41 @@
 //! restored from a snapshot, so that userspace can throw away state that must be unique (PRNG
 //! seeds, UUIDs, nonces) before a clone reuses it.
 //!
-//! Each open file remembers the generation it last acknowledged. A file opened for writing is a
+//! The generation moves on every notification of the kernel's vmfork chain, which
+//! `add_vmfork_randomness()` runs after it has reseeded the random number generator, and when a
+//! privileged process forces it (a container restore).
+//!
+//! Each open file remembers the generation it last acknowledged. A file that opts in is a
 //! *watcher*: until it acknowledges a new generation it counts as outdated, and a control plane
 //! can count the outdated watchers or wait for them to catch up.
 //!
+//! Checks that find nothing new take no lock: the current generation and a count of bumps
+//! share one atomic word, and each file's acknowledged state another, so an up-to-date or
+//! outdated file is told apart with two loads. Changes take an IRQ-safe lock.
+//!
 //! See `Documentation/misc-devices/sysgenid.rst` for the userspace interface.
 
+use core::ops::Deref;
 use kernel::{
     capability,
-    ffi::{c_int, c_void},
-    fs::{file::flags, File, Kiocb},
-    ioctl::_IO,
+    fs::{file::fmode, File, Kiocb},
     iov::{IovIterDest, IovIterSource},
     miscdevice::{MiscDevice, MiscDeviceOptions, MiscDeviceRegistration},
     mm::virt::VmaNew,
-    new_condvar, new_poll_condvar, new_spinlock, new_spinlock_irq, new_srcu,
+    new_condvar, new_poll_condvar, new_spinlock_irq,
     page::{Page, PAGE_SIZE},
     prelude::*,
+    random::{VmforkNotify, VmforkRegistration},
     seq_file::SeqFile,
     seq_print,
     sync::{
+        atomic::{Acquire, Atomic, Relaxed, Release},
         poll::{PollCondVar, PollTable, POLLIN, POLLRDNORM},
-        CondVar, CondVarTimeoutResult, LockedBy, SetOnce, SpinLock, SpinLockIrq, Srcu,
+        Arc, CondVar, CondVarTimeoutResult, SpinLockIrq,
     },
+    sysgenid::revalidate,
     time::{msecs_to_jiffies, Jiffies},
+    uapi,
 };
 
 module! {
@@ -39,12 +50,6 @@ module! {
     description: "System Generation ID",
     license: "GPL",
 }
-
-const SYSGENID_IOCTL: u32 = 0xE4;
-const SYSGENID_SET_WATCHER_TRACKING: u32 = _IO(SYSGENID_IOCTL, 1);
-const SYSGENID_WAIT_WATCHERS: u32 = _IO(SYSGENID_IOCTL, 2);
-const SYSGENID_FORCE_GEN_UPDATE: u32 = _IO(SYSGENID_IOCTL, 3);
-const SYSGENID_GET_OUTDATED_WATCHERS: u32 = _IO(SYSGENID_IOCTL, 4);
 
 /// The size of a generation in a read, a write and the mapped page.
 const GEN_SIZE: usize = size_of::<u32>();
@@ -70,53 +75,70 @@ const fn next_generation(current: u32, min_gen: u32) -> u32 {
     }
 }
 
-/// The shared state, under [`SysGenId::state`].
-struct State {
-    /// The generation userspace sees.
-    generation: u32,
-    /// The number of bumps since boot.
-    ///
-    /// Acknowledgments are recorded against this rather than the generation, which can wrap or
-    /// be forced back to a value a file acknowledged long ago.
-    epoch: u64,
+/// A generation and the epoch it belongs to, with a watcher bit: one atomic word.
+///
+/// The *epoch* counts bumps. Acknowledgments are recorded against it rather than against the
+/// generation, which can wrap or be forced back to a value a file acknowledged long ago. It has
+/// 31 bits: a file that misses a multiple of 2^31 bumps in a row would look up to date.
+///
+/// Bits 63-32 hold the generation, bits 31-1 the epoch, bit 0 whether a file is a watcher (always
+/// clear in [`SysGenId::current`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Ack(u64);
+
+impl Ack {
+    const EPOCH_MASK: u64 = 0xffff_fffe;
+    const TRACKED: u64 = 1;
+
+    const fn new(generation: u32, epoch: u32, tracked: bool) -> Self {
+        Self(((generation as u64) << 32) | (((epoch as u64) << 1) & Self::EPOCH_MASK) | tracked as u64)
+    }
+
+    const fn generation(self) -> u32 {
+        (self.0 >> 32) as u32
+    }
+
+    const fn epoch(self) -> u32 {
+        ((self.0 & Self::EPOCH_MASK) >> 1) as u32
+    }
+
+    const fn tracked(self) -> bool {
+        self.0 & Self::TRACKED != 0
+    }
+
+    /// The same acknowledgment, counted as a watcher or not.
+    const fn with_tracked(self, tracked: bool) -> Self {
+        Self((self.0 & !Self::TRACKED) | tracked as u64)
+    }
+
+    /// Whether this acknowledgment is of the epoch of `current`.
+    const fn is_of(self, current: Ack) -> bool {
+        (self.0 ^ current.0) & Self::EPOCH_MASK == 0
+    }
+}
+
+/// What changes only under [`SysGenId::lock`].
+struct Counts {
     /// Files counted as watchers.
     watchers: u32,
-    /// Watchers that have not acknowledged the current epoch.
-    outdated: u32,
+    /// Tasks asleep in `read()` or `SYSGENID_WAIT_WATCHERS`, so that a test can act once a
+    /// waiter is queued rather than after a guessed delay.
+    sleepers: u32,
 }
-
-/// What one open file knows, under the same lock as [`State`].
-struct Acked {
-    /// The epoch the file last acknowledged (or opened in).
-    epoch: u64,
-    /// The generation of that epoch, for fdinfo.
-    generation: u32,
-    /// Whether the file counts as a watcher.
-    tracked: bool,
-}
-
-/// A backend's revalidate hook, called with the backend's data pointer.
-type Revalidate = unsafe extern "C" fn(*mut c_void);
-
-/// An installed revalidate hook and the data it is called with.
-#[derive(Clone, Copy)]
-struct Hook {
-    revalidate: Revalidate,
-    data: *mut c_void,
-}
-
-// SAFETY: The backend that installs a hook promises, through the C interface, that it may be
-// called with `data` from any task until it is removed.
-unsafe impl Send for Hook {}
 
 /// The system generation and everyone watching it.
 ///
-/// The device uses one instance for the whole system; the KUnit suite makes its own.
+/// The module keeps one; the KUnit suite makes its own.
 #[pin_data]
 struct SysGenId {
-    /// An IRQ-safe lock, because a bump may come from a hard interrupt.
+    /// Taken for every change, and by waiters. IRQ-safe: a bump may come from any context.
     #[pin]
-    state: SpinLockIrq<State>,
+    lock: SpinLockIrq<Counts>,
+    /// The current [`Ack`] (generation and epoch). Written under `lock`, read without it.
+    current: Atomic<u64>,
+    /// Watchers that have not acknowledged the current epoch. Written under `lock`, read
+    /// without it.
+    outdated: Atomic<u32>,
     /// Notified on every bump: readers and pollers wait here.
     #[pin]
     changed: PollCondVar,
@@ -125,42 +147,39 @@ struct SysGenId {
     settled: CondVar,
     /// The page userspace maps: the generation at offset 0, zeroes elsewhere.
     page: Page,
-    /// The backend's revalidate hook, if one is installed.
-    #[pin]
-    revalidate: SpinLock<Option<Hook>>,
-    /// Lets unregistration wait until no call to the old hook is in progress.
-    #[pin]
-    revalidate_srcu: Srcu,
 }
 
 impl SysGenId {
     fn new() -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            state <- new_spinlock_irq!(
-                State {
-                    generation: 0,
-                    epoch: 0,
+            lock <- new_spinlock_irq!(
+                Counts {
                     watchers: 0,
-                    outdated: 0,
+                    sleepers: 0,
                 },
-                "SysGenId::state"
+                "SysGenId::lock"
             ),
+            current: Atomic::new(Ack::new(0, 0, false).0),
+            outdated: Atomic::new(0),
             changed <- new_poll_condvar!("SysGenId::changed"),
             settled <- new_condvar!("SysGenId::settled"),
             page: Page::alloc_page(GFP_KERNEL | __GFP_ZERO)?,
-            revalidate <- new_spinlock!(None, "SysGenId::revalidate"),
-            revalidate_srcu <- new_srcu!("SysGenId::revalidate_srcu"),
         })
+    }
+
+    /// Returns the current generation and epoch.
+    fn current(&self) -> Ack {
+        Ack(self.current.load(Acquire))
     }
 
     /// Returns the current generation.
     fn generation(&self) -> u32 {
-        self.state.lock().generation
+        self.current().generation()
     }
 
     /// Returns the number of watchers that have not acknowledged the current generation.
     fn outdated(&self) -> u32 {
-        self.state.lock().outdated
+        self.outdated.load(Relaxed)
     }
 
     /// Moves to a new generation of at least `min_gen` and returns it. Any context.
@@ -169,11 +188,15 @@ impl SysGenId {
     /// pollers and waiters wake; the mapped page changes last, so that whoever sees the new value
     /// there can rely on every other effect having happened.
     fn bump(&self, min_gen: u32) -> u32 {
-        let mut state = self.state.lock();
-        let generation = next_generation(state.generation, min_gen);
-        state.generation = generation;
-        state.epoch += 1;
-        state.outdated = state.watchers;
+        let counts = self.lock.lock();
+        let old = self.current();
+        let generation = next_generation(old.generation(), min_gen);
+        // Before the new epoch is visible: whoever sees it also sees its outdated count.
+        self.outdated.store(counts.watchers, Relaxed);
+        self.current.store(
+            Ack::new(generation, old.epoch().wrapping_add(1), false).0,
+            Release,
+        );
         self.changed.notify_all();
         self.settled.notify_all();
         // Offset 0 is aligned and inside the page, so this cannot fail.
@@ -181,89 +204,76 @@ impl SysGenId {
         generation
     }
 
-    /// Installs the revalidate hook; `EBUSY` if another one is installed.
-    fn set_revalidate(&self, revalidate: Revalidate, data: *mut c_void) -> Result {
-        let mut current = self.revalidate.lock();
-        if current.is_some() {
-            return Err(EBUSY);
-        }
-        *current = Some(Hook { revalidate, data });
-        Ok(())
-    }
-
-    /// Removes `revalidate` and waits until no call to it is in progress. May sleep.
-    fn clear_revalidate(&self, revalidate: Revalidate) {
-        {
-            let mut current = self.revalidate.lock();
-            if !current.is_some_and(|hook| core::ptr::fn_addr_eq(hook.revalidate, revalidate)) {
-                return;
-            }
-            *current = None;
-        }
-        self.revalidate_srcu.synchronize();
-    }
-
-    /// Lets the backend catch a restore whose notification is still in flight.
-    fn revalidate(&self) {
-        let _guard = self.revalidate_srcu.read_lock();
-        let hook = *self.revalidate.lock();
-        if let Some(hook) = hook {
-            // SAFETY: The backend installed the hook through the C interface, whose contract is
-            // that it may be called with its data in process context until it is removed, and
-            // removing it waits for this SRCU read section to end.
-            unsafe { (hook.revalidate)(hook.data) };
-        }
-    }
-
-    /// Starts watching: a new file's view, acknowledged at the current generation.
+    /// Counts one outdated watcher as caught up, waking waiters when it was the last.
     ///
-    /// A `writable` file can acknowledge, and counts as a watcher from the start.
-    fn watch(&self, writable: bool) -> Watch<'_> {
-        let mut state = self.state.lock();
-        if writable {
-            state.watchers += 1;
+    /// The caller holds `lock`.
+    fn settle_one(&self) {
+        let outdated = self.outdated.load(Relaxed) - 1;
+        self.outdated.store(outdated, Relaxed);
+        if outdated == 0 {
+            self.settled.notify_all();
         }
-        let acked = Acked {
-            epoch: state.epoch,
-            generation: state.generation,
-            tracked: writable,
-        };
-        drop(state);
-        Watch {
-            sysgenid: self,
-            writable,
-            acked: LockedBy::new(&self.state, acked),
-        }
+    }
+}
+
+/// Bumps a [`SysGenId`] on every vmfork notification.
+struct BumpOnVmfork(Arc<SysGenId>);
+
+impl VmforkNotify for BumpOnVmfork {
+    fn vmfork(&self) {
+        self.0.bump(0);
     }
 }
 
 /// One open file's view of a [`SysGenId`].
-struct Watch<'a> {
-    sysgenid: &'a SysGenId,
-    writable: bool,
-    acked: LockedBy<Acked, State>,
+///
+/// `P` is how the file reaches it: an [`Arc`] for `/dev/sysgenid`, a reference in the tests.
+struct Watch<P: Deref<Target = SysGenId>> {
+    sysgenid: P,
+    /// The file's [`Ack`]. Written under the lock, read without it.
+    ack: Atomic<u64>,
 }
 
-impl Watch<'_> {
+impl<P: Deref<Target = SysGenId>> Watch<P> {
+    /// A new file: acknowledged at the current generation, not a watcher.
+    fn new(sysgenid: P) -> Self {
+        let current = sysgenid.current();
+        Self {
+            sysgenid,
+            ack: Atomic::new(current.0),
+        }
+    }
+
+    fn ack(&self) -> Ack {
+        Ack(self.ack.load(Relaxed))
+    }
+
     /// Whether this file has not acknowledged the current generation.
     fn is_outdated(&self) -> bool {
-        let state = self.sysgenid.state.lock();
-        self.acked.access(&state).epoch != state.epoch
+        !self.ack().is_of(self.sysgenid.current())
     }
 
     /// Returns the current generation once it differs from the acknowledged one.
     ///
     /// Without `wait`, an up-to-date file gets `EAGAIN`. Reading never acknowledges.
     fn read(&self, wait: bool) -> Result<u32> {
-        let mut state = self.sysgenid.state.lock();
+        let current = self.sysgenid.current();
+        if !self.ack().is_of(current) {
+            return Ok(current.generation());
+        }
+        if !wait {
+            return Err(EAGAIN);
+        }
+        let mut counts = self.sysgenid.lock.lock();
         loop {
-            if self.acked.access(&state).epoch != state.epoch {
-                return Ok(state.generation);
+            let current = self.sysgenid.current();
+            if !self.ack().is_of(current) {
+                return Ok(current.generation());
             }
-            if !wait {
-                return Err(EAGAIN);
-            }
-            if self.sysgenid.changed.wait_interruptible(&mut state) {
+            counts.sleepers += 1;
+            let signal = self.sysgenid.changed.wait_interruptible(&mut counts);
+            counts.sleepers -= 1;
+            if signal {
                 return Err(ERESTARTSYS);
             }
         }
@@ -281,86 +291,83 @@ impl Watch<'_> {
 
     /// Acknowledges `generation`, which must be the current one (`EINVAL` otherwise).
     fn acknowledge(&self, generation: u32) -> Result {
-        let mut guard = self.sysgenid.state.lock();
-        let state = &mut *guard;
-        if generation != state.generation {
+        let _counts = self.sysgenid.lock.lock();
+        let current = self.sysgenid.current();
+        if generation != current.generation() {
             return Err(EINVAL);
         }
-        let epoch = state.epoch;
-        let acked = self.acked.access_mut(state);
-        let was_outdated = acked.epoch != epoch;
-        let tracked = acked.tracked;
-        acked.epoch = epoch;
-        acked.generation = generation;
-        if was_outdated && tracked {
-            self.settle_one(state);
+        let ack = self.ack();
+        if ack.is_of(current) {
+            return Ok(());
+        }
+        self.ack.store(current.with_tracked(ack.tracked()).0, Relaxed);
+        if ack.tracked() {
+            self.sysgenid.settle_one();
         }
         Ok(())
     }
 
-    /// Starts or stops counting this file as a watcher; starting needs write access.
-    fn set_tracking(&self, tracked: bool) -> Result {
-        if tracked && !self.writable {
+    /// Starts or stops counting this file as a watcher.
+    ///
+    /// Starting needs `may_write`, write access to acknowledge with (`EPERM` otherwise). A file
+    /// that starts while it has not acknowledged the current generation is outdated at once.
+    fn set_tracking(&self, tracked: bool, may_write: bool) -> Result {
+        if tracked && !may_write {
             return Err(EPERM);
         }
-        let mut guard = self.sysgenid.state.lock();
-        let state = &mut *guard;
-        let epoch = state.epoch;
-        let acked = self.acked.access_mut(state);
-        if acked.tracked == tracked {
+        let mut counts = self.sysgenid.lock.lock();
+        let ack = self.ack();
+        if ack.tracked() == tracked {
             return Ok(());
         }
-        acked.tracked = tracked;
-        let outdated = acked.epoch != epoch;
+        self.ack.store(ack.with_tracked(tracked).0, Relaxed);
+        let outdated = !ack.is_of(self.sysgenid.current());
         if tracked {
-            state.watchers += 1;
-            state.outdated += u32::from(outdated);
-        } else {
-            state.watchers -= 1;
+            counts.watchers += 1;
             if outdated {
-                self.settle_one(state);
+                self.sysgenid
+                    .outdated
+                    .store(self.sysgenid.outdated() + 1, Relaxed);
+            }
+        } else {
+            counts.watchers -= 1;
+            if outdated {
+                self.sysgenid.settle_one();
             }
         }
         Ok(())
-    }
-
-    /// Counts one outdated watcher as caught up, waking waiters when it was the last.
-    fn settle_one(&self, state: &mut State) {
-        state.outdated -= 1;
-        if state.outdated == 0 {
-            self.sysgenid.settled.notify_all();
-        }
     }
 
     /// Waits until no watcher is outdated.
     ///
-    /// `timeout` is in jiffies, `None` waits without limit. Fails with `EINTR` when this file is
-    /// an outdated watcher on entry, or when a bump lands during the wait; with `ETIMEDOUT`
-    /// when the time runs out and with `ERESTARTSYS` on a signal.
+    /// `timeout` is in jiffies, counted from the call; `None` waits without limit. Fails with
+    /// `EINTR` when this file is a watcher that is outdated, on entry or because a bump landed
+    /// during the wait; with `ETIMEDOUT` when the time runs out and with `ERESTARTSYS` on a
+    /// signal.
     ///
-    /// A file that is not a watcher cannot acknowledge, so it is never outdated itself: an
-    /// orchestrator may wait through a read-only file after the bump it forced.
+    /// A file that is not a watcher is never outdated itself: across bumps it waits for the
+    /// watchers of the newest generation.
     fn wait_watchers(&self, timeout: Option<Jiffies>) -> Result {
         let mut left = timeout.unwrap_or(Jiffies::MAX);
-        let mut state = self.sysgenid.state.lock();
-        // A wait that began before a bump must not report the new generation as settled.
-        let start = state.epoch;
+        let mut counts = self.sysgenid.lock.lock();
         loop {
-            let acked = self.acked.access(&state);
-            if state.epoch != start || (acked.tracked && acked.epoch != state.epoch) {
+            let ack = self.ack();
+            if ack.tracked() && !ack.is_of(self.sysgenid.current()) {
                 return Err(EINTR);
             }
-            if state.outdated == 0 {
+            if self.sysgenid.outdated() == 0 {
                 return Ok(());
             }
             if left == 0 {
                 return Err(ETIMEDOUT);
             }
-            left = match self
+            counts.sleepers += 1;
+            let woken = self
                 .sysgenid
                 .settled
-                .wait_interruptible_timeout(&mut state, left)
-            {
+                .wait_interruptible_timeout(&mut counts, left);
+            counts.sleepers -= 1;
+            left = match woken {
                 CondVarTimeoutResult::Woken { jiffies } => jiffies,
                 CondVarTimeoutResult::Timeout => 0,
                 CondVarTimeoutResult::Signal { .. } => return Err(ERESTARTSYS),
@@ -373,37 +380,43 @@ impl Watch<'_> {
 
     /// Returns the acknowledged generation and whether this file is a watcher.
     fn acked(&self) -> (u32, bool) {
-        let state = self.sysgenid.state.lock();
-        let acked = self.acked.access(&state);
-        (acked.generation, acked.tracked)
+        let ack = self.ack();
+        (ack.generation(), ack.tracked())
     }
 }
 
-impl Drop for Watch<'_> {
+impl<P: Deref<Target = SysGenId>> Drop for Watch<P> {
     fn drop(&mut self) {
         // A closing watcher stops counting, and stops counting as outdated.
-        let _ = self.set_tracking(false);
+        let _ = self.set_tracking(false, true);
     }
 }
 
-/// The one system generation, set up when the driver initialises.
-static SYSGENID: SetOnce<&'static SysGenId> = SetOnce::new();
-
 /// An open file of `/dev/sysgenid`.
-struct SysGenIdFile {
-    watch: Watch<'static>,
-}
+struct SysGenIdFile(Watch<Arc<SysGenId>>);
 
 impl SysGenIdFile {
-    fn sysgenid(&self) -> &'static SysGenId {
-        self.watch.sysgenid
+    fn sysgenid(&self) -> &SysGenId {
+        &self.0.sysgenid
+    }
+
+    fn set_tracking(&self, file: &File, arg: usize) -> Result<isize> {
+        let tracked = match arg {
+            0 => false,
+            1 => true,
+            _ => return Err(EINVAL),
+        };
+        // What `write()` checks: an `O_ACCMODE` of 3 has no write access either.
+        let may_write = file.mode() & fmode::FMODE_WRITE != 0;
+        self.0.set_tracking(tracked, may_write)?;
+        Ok(0)
     }
 
     fn force_update(&self, arg: usize) -> Result<isize> {
-        let min_gen = u32::try_from(arg).map_err(|_| EINVAL)?;
         if !capability::checkpoint_restore_capable() {
             return Err(EPERM);
         }
+        let min_gen = u32::try_from(arg).map_err(|_| EINVAL)?;
         self.sysgenid().bump(min_gen);
         Ok(0)
     }
@@ -411,7 +424,7 @@ impl SysGenIdFile {
     fn wait_watchers(&self, arg: usize) -> Result<isize> {
         let msecs = u32::try_from(arg).map_err(|_| EINVAL)?;
         let timeout = (msecs != 0).then(|| msecs_to_jiffies(msecs));
-        self.watch.wait_watchers(timeout)?;
+        self.0.wait_watchers(timeout)?;
         Ok(0)
     }
 }
@@ -419,23 +432,29 @@ impl SysGenIdFile {
 #[vtable]
 impl MiscDevice for SysGenIdFile {
     type Ptr = KBox<Self>;
+    const NOWAIT: bool = true;
 
-    fn open(file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<KBox<Self>> {
-        let sysgenid: &'static SysGenId = SYSGENID.as_ref().ok_or(ENODEV)?;
-        let writable = file.flags() & flags::O_ACCMODE != flags::O_RDONLY;
+    fn open(_file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<KBox<Self>> {
+        let misc = core::ptr::from_ref(misc).cast_mut();
+        // SAFETY: The only registration of `SysGenIdFile` is the `miscdev` field of the module's
+        // `SysGenIdModule`, which lives as long as the module, and an open file holds a
+        // reference to the module.
+        let module = unsafe { &*kernel::container_of!(misc, SysGenIdModule, miscdev) };
         Ok(KBox::new(
-            SysGenIdFile {
-                watch: sysgenid.watch(writable),
-            },
+            SysGenIdFile(Watch::new(module.sysgenid.clone())),
             GFP_KERNEL,
         )?)
     }
 
     fn read_iter(kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterDest<'_>) -> Result<usize> {
         let me = kiocb.file();
-        me.sysgenid().revalidate();
-        let wait = kiocb.file_flags() & flags::O_NONBLOCK == 0;
-        let Some(generation) = me.watch.read_len(iov.len(), wait)? else {
+        let wait = !kiocb.is_nowait();
+        // A restore that happened but is still being handled: wait for it or, when the caller
+        // must not wait, have nothing to report yet; the bump that ends it wakes pollers.
+        if iov.len() >= GEN_SIZE && revalidate(wait) && !wait && !me.0.is_outdated() {
+            return Err(EAGAIN);
+        }
+        let Some(generation) = me.0.read_len(iov.len(), wait)? else {
             return Ok(0);
         };
         if iov.copy_to_iter(&generation.to_ne_bytes()) != GEN_SIZE {
@@ -451,14 +470,16 @@ impl MiscDevice for SysGenIdFile {
         if iov.copy_from_iter(&mut value) != GEN_SIZE {
             return Err(EFAULT);
         }
-        me.watch.acknowledge(u32::from_ne_bytes(value))?;
+        me.0.acknowledge(u32::from_ne_bytes(value))?;
         Ok(GEN_SIZE)
     }
 
     fn poll(me: &SysGenIdFile, file: &File, table: &PollTable<'_>) -> u32 {
-        me.sysgenid().revalidate();
+        // Only a check: handling a restore may sleep and take locks, which has no place under
+        // epoll's mutex. The bump that ends it wakes this poller.
+        revalidate(false);
         table.register_wait(file, &me.sysgenid().changed);
-        if me.watch.is_outdated() {
+        if me.0.is_outdated() {
             POLLIN | POLLRDNORM
         } else {
             0
@@ -478,16 +499,14 @@ impl MiscDevice for SysGenIdFile {
             .vm_insert_page(vma.start(), &me.sysgenid().page)
     }
 
-    fn ioctl(me: &SysGenIdFile, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
-        me.sysgenid().revalidate();
+    fn ioctl(me: &SysGenIdFile, file: &File, cmd: u32, arg: usize) -> Result<isize> {
+        // No ioctl answers from before a restore it could have seen.
+        revalidate(true);
         match cmd {
-            SYSGENID_SET_WATCHER_TRACKING => match arg {
-                0 | 1 => me.watch.set_tracking(arg == 1).map(|()| 0),
-                _ => Err(EINVAL),
-            },
-            SYSGENID_WAIT_WATCHERS => me.wait_watchers(arg),
-            SYSGENID_FORCE_GEN_UPDATE => me.force_update(arg),
-            SYSGENID_GET_OUTDATED_WATCHERS => Ok(me.sysgenid().outdated() as isize),
+            uapi::SYSGENID_SET_WATCHER_TRACKING => me.set_tracking(file, arg),
+            uapi::SYSGENID_WAIT_WATCHERS => me.wait_watchers(arg),
+            uapi::SYSGENID_FORCE_GEN_UPDATE => me.force_update(arg),
+            uapi::SYSGENID_GET_OUTDATED_WATCHERS => Ok(me.sysgenid().outdated() as isize),
             _ => Err(ENOTTY),
         }
     }
@@ -499,7 +518,7 @@ impl MiscDevice for SysGenIdFile {
     }
 
     fn show_fdinfo(me: &SysGenIdFile, m: &SeqFile, _file: &File) {
-        let (generation, watcher) = me.watch.acked();
+        let (generation, watcher) = me.0.acked();
         seq_print!(
             m,
             "sysgenid_acked_generation:\t{}\nsysgenid_watcher:\t{}\n",
@@ -509,90 +528,24 @@ impl MiscDevice for SysGenIdFile {
     }
 }
 
-/// Runs `f` on the system's [`SysGenId`], if the driver has initialised.
-fn with_sysgenid<T>(f: impl FnOnce(&SysGenId) -> T) -> Option<T> {
-    SYSGENID.as_ref().map(|sysgenid| f(sysgenid))
-}
-
-/// Moves the system to a new generation. Any context.
-///
-/// # Safety
-///
-/// None: this is `unsafe` only because `#[export]` requires it.
-#[export]
-pub unsafe extern "C" fn sysgenid_bump_generation() {
-    with_sysgenid(|sysgenid| sysgenid.bump(0));
-}
-
-/// Returns the current system generation. Any context.
-///
-/// # Safety
-///
-/// None: this is `unsafe` only because `#[export]` requires it.
-#[export]
-pub unsafe extern "C" fn sysgenid_get_generation() -> u32 {
-    with_sysgenid(|sysgenid| sysgenid.generation()).unwrap_or(0)
-}
-
-/// Installs the backend's revalidate hook.
-///
-/// # Safety
-///
-/// `revalidate(data)` must be safe to call in process context, from any task, until
-/// `revalidate` is passed to [`sysgenid_unregister_revalidate`].
-#[export]
-pub unsafe extern "C" fn sysgenid_register_revalidate(
-    revalidate: Option<Revalidate>,
-    data: *mut c_void,
-) -> c_int {
-    let Some(revalidate) = revalidate else {
-        return EINVAL.to_errno();
-    };
-    match with_sysgenid(|sysgenid| sysgenid.set_revalidate(revalidate, data)) {
-        Some(Ok(())) => 0,
-        Some(Err(e)) => e.to_errno(),
-        None => ENODEV.to_errno(),
-    }
-}
-
-/// Removes the backend's revalidate hook; on return no call to it is in progress.
-///
-/// # Safety
-///
-/// Must be called in process context, where sleeping is allowed.
-#[export]
-pub unsafe extern "C" fn sysgenid_unregister_revalidate(revalidate: Option<Revalidate>) {
-    if let Some(hook) = revalidate {
-        with_sysgenid(|sysgenid| sysgenid.clear_revalidate(hook));
-    }
-}
-
-/// Allocates the system's [`SysGenId`] and makes it reachable from the C interface.
-///
-/// The driver is built in, so the state lives as long as the kernel.
-fn publish_sysgenid() -> Result<&'static SysGenId> {
-    let pinned = KBox::pin_init(SysGenId::new(), GFP_KERNEL)?;
-    // SAFETY: The box is leaked below, so its contents are never moved or dropped and stay
-    // pinned for good.
-    let sysgenid: &'static SysGenId = KBox::leak(unsafe { Pin::into_inner_unchecked(pinned) });
-    if !SYSGENID.populate(sysgenid) {
-        return Err(EBUSY);
-    }
-    Ok(sysgenid)
-}
-
+/// The driver: the system generation, its place on the vmfork chain and its device node.
 #[pin_data]
 struct SysGenIdModule {
-    _sysgenid: &'static SysGenId,
+    sysgenid: Arc<SysGenId>,
     #[pin]
-    _miscdev: MiscDeviceRegistration<SysGenIdFile>,
+    _vmfork: VmforkRegistration<BumpOnVmfork>,
+    /// Last, so that no file opens before the rest is set up.
+    #[pin]
+    miscdev: MiscDeviceRegistration<SysGenIdFile>,
 }
 
 impl kernel::InPlaceModule for SysGenIdModule {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        let sysgenid = Arc::pin_init(SysGenId::new(), GFP_KERNEL);
         try_pin_init!(Self {
-            _sysgenid: publish_sysgenid()?,
-            _miscdev <- MiscDeviceRegistration::register(MiscDeviceOptions {
+            sysgenid: sysgenid.clone()?,
+            _vmfork <- VmforkRegistration::new(BumpOnVmfork(sysgenid.clone()?)),
+            miscdev <- MiscDeviceRegistration::register(MiscDeviceOptions {
                 name: c"sysgenid",
                 mode: 0o666,
             }),
@@ -605,16 +558,24 @@ mod tests {
     use super::*;
     use kernel::{
         new_spinlock,
-        sync::{
-            atomic::{Atomic, Relaxed},
-            Arc, Completion,
-        },
+        sync::{Completion, SpinLock},
         time::{delay::fsleep, Delta},
         workqueue::{self, impl_has_work, new_work, Work, WorkItem},
     };
 
-    fn new_sysgenid() -> Result<Pin<KBox<SysGenId>>> {
-        KBox::pin_init(SysGenId::new(), GFP_KERNEL)
+    fn new_sysgenid() -> Result<Arc<SysGenId>> {
+        Arc::pin_init(SysGenId::new(), GFP_KERNEL)
+    }
+
+    /// A new file of `s` that opted in as a watcher.
+    fn watcher(s: &SysGenId) -> Result<Watch<&SysGenId>> {
+        let w = Watch::new(s);
+        w.set_tracking(true, true)?;
+        Ok(w)
+    }
+
+    fn watchers(s: &SysGenId) -> u32 {
+        s.lock.lock().watchers
     }
 
     #[test]
@@ -627,11 +588,28 @@ mod tests {
     }
 
     #[test]
+    fn ack_packs_generation_epoch_and_watcher_bit() {
+        let a = Ack::new(0xdead_beef, 0x1234_5678, true);
+        assert_eq!(a.generation(), 0xdead_beef);
+        assert_eq!(a.epoch(), 0x1234_5678);
+        assert!(a.tracked());
+        assert!(!a.with_tracked(false).tracked());
+        assert_eq!(a.with_tracked(false).with_tracked(true), a);
+        // The watcher bit and the generation do not take part in the comparison.
+        assert!(a.is_of(Ack::new(1, 0x1234_5678, false)));
+        assert!(!a.is_of(Ack::new(0xdead_beef, 0x1234_5679, true)));
+        // The epoch has 31 bits and wraps.
+        assert_eq!(Ack::new(0, 0x7fff_ffff, false).epoch().wrapping_add(1) & 0x7fff_ffff, 0);
+        assert!(Ack::new(0, 0x8000_0000, false).is_of(Ack::new(0, 0, false)));
+    }
+
+    #[test]
     fn bump_increments() -> Result {
         let s = new_sysgenid()?;
         assert_eq!(s.bump(0), 1);
         assert_eq!(s.bump(0), 2);
         assert_eq!(s.generation(), 2);
+        assert_eq!(s.current().epoch(), 2);
         Ok(())
     }
 
@@ -684,29 +662,45 @@ mod tests {
     }
 
     #[test]
-    fn writable_files_are_watchers_read_only_are_not() -> Result {
+    fn watchers_are_opt_in() -> Result {
         let s = new_sysgenid()?;
-        let reader = s.watch(false);
-        let w1 = s.watch(true);
-        let w2 = s.watch(true);
-        assert_eq!(s.state.lock().watchers, 2);
+        let plain = Watch::new(&*s);
+        let w1 = watcher(&s)?;
+        let w2 = watcher(&s)?;
+        assert_eq!(watchers(&s), 2);
         s.bump(0);
+        // Every file is outdated, but only the watchers count.
         assert_eq!(s.outdated(), 2);
-        assert!(reader.is_outdated());
-        assert_eq!(reader.acked(), (0, false));
+        assert!(plain.is_outdated());
+        assert_eq!(plain.acked(), (0, false));
         assert_eq!(w1.acked(), (0, true));
         drop(w2);
         assert_eq!(s.outdated(), 1);
         drop(w1);
         assert_eq!(s.outdated(), 0);
-        assert_eq!(s.state.lock().watchers, 0);
+        assert_eq!(watchers(&s), 0);
+        // A file that missed a bump is outdated the moment it opts in.
+        plain.set_tracking(true, true)?;
+        assert_eq!(s.outdated(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn opting_in_needs_write_access() -> Result {
+        let s = new_sysgenid()?;
+        let w = Watch::new(&*s);
+        assert_eq!(w.set_tracking(true, false), Err(EPERM));
+        assert_eq!(watchers(&s), 0);
+        assert_eq!(w.acked(), (0, false));
+        // Opting out needs nothing.
+        assert_eq!(w.set_tracking(false, false), Ok(()));
         Ok(())
     }
 
     #[test]
     fn missed_bumps_count_once() -> Result {
         let s = new_sysgenid()?;
-        let w = s.watch(true);
+        let w = watcher(&s)?;
         s.bump(0);
         s.bump(0);
         s.bump(0);
@@ -723,7 +717,7 @@ mod tests {
     #[test]
     fn acknowledge_rejects_stale_value_and_keeps_state() -> Result {
         let s = new_sysgenid()?;
-        let w = s.watch(true);
+        let w = watcher(&s)?;
         s.bump(0);
         s.bump(0);
         assert_eq!(w.acknowledge(1), Err(EINVAL));
@@ -735,22 +729,33 @@ mod tests {
     }
 
     #[test]
+    fn forced_generation_back_to_an_old_value_still_outdates() -> Result {
+        let s = new_sysgenid()?;
+        let w = watcher(&s)?;
+        s.bump(u32::MAX);
+        w.acknowledge(u32::MAX)?;
+        s.bump(0);
+        // Generation 0 again, as at open: the epoch still tells the file it is outdated.
+        assert_eq!(s.generation(), 0);
+        assert!(w.is_outdated());
+        assert_eq!(s.outdated(), 1);
+        Ok(())
+    }
+
+    #[test]
     fn tracking_toggles_watcher_accounting() -> Result {
         let s = new_sysgenid()?;
-        let w = s.watch(true);
-        let reader = s.watch(false);
-        assert_eq!(reader.set_tracking(true), Err(EPERM));
-        w.set_tracking(false)?;
-        assert_eq!(s.state.lock().watchers, 0);
+        let w = watcher(&s)?;
+        w.set_tracking(false, true)?;
+        assert_eq!(watchers(&s), 0);
         s.bump(0);
         assert_eq!(s.outdated(), 0);
-        // Tracking an outdated file counts it as outdated at once.
-        w.set_tracking(true)?;
-        w.set_tracking(true)?;
-        assert_eq!(s.state.lock().watchers, 1);
+        w.set_tracking(true, true)?;
+        w.set_tracking(true, true)?;
+        assert_eq!(watchers(&s), 1);
         assert_eq!(s.outdated(), 1);
         // Stopping tracking of an outdated watcher settles it.
-        w.set_tracking(false)?;
+        w.set_tracking(false, true)?;
         assert_eq!(s.outdated(), 0);
         Ok(())
     }
@@ -758,7 +763,7 @@ mod tests {
     #[test]
     fn read_waits_for_a_new_generation_and_never_acknowledges() -> Result {
         let s = new_sysgenid()?;
-        let w = s.watch(true);
+        let w = watcher(&s)?;
         assert_eq!(w.read(false), Err(EAGAIN));
         assert!(!w.is_outdated());
         s.bump(0);
@@ -776,7 +781,7 @@ mod tests {
     #[test]
     fn read_and_write_sizes() -> Result {
         let s = new_sysgenid()?;
-        let w = s.watch(true);
+        let w = watcher(&s)?;
         assert_eq!(w.read_len(0, false), Ok(None));
         assert_eq!(w.read_len(3, false), Err(EINVAL));
         assert_eq!(w.read_len(4, false), Err(EAGAIN));
@@ -798,9 +803,9 @@ mod tests {
     #[test]
     fn wait_watchers_rules_without_sleeping() -> Result {
         let s = new_sysgenid()?;
-        let orchestrator = s.watch(false);
+        let orchestrator = Watch::new(&*s);
         assert_eq!(orchestrator.wait_watchers(Some(1)), Ok(()));
-        let w = s.watch(true);
+        let w = watcher(&s)?;
         s.bump(0);
         // A watcher that is itself outdated cannot wait for the others.
         assert_eq!(w.wait_watchers(Some(1)), Err(EINTR));
@@ -816,10 +821,8 @@ mod tests {
     /// A blocking call on a new file, run on a workqueue, for the tests that act while it sleeps.
     #[pin_data]
     struct Sleeper {
-        sysgenid: Pin<KBox<SysGenId>>,
-        call: fn(&Watch<'_>) -> Result<u32>,
-        #[pin]
-        calling: Completion,
+        sysgenid: Arc<SysGenId>,
+        call: fn(&Watch<&SysGenId>) -> Result<u32>,
         #[pin]
         done: Completion,
         #[pin]
@@ -836,9 +839,9 @@ mod tests {
         type Pointer = Arc<Self>;
 
         fn run(this: Arc<Self>) {
-            let watch = this.sysgenid.watch(false);
-            this.calling.complete_all();
+            let watch = Watch::new(&*this.sysgenid);
             let result = (this.call)(&watch);
+            drop(watch);
             *this.result.lock() = Some(result);
             this.done.complete_all();
         }
@@ -847,17 +850,17 @@ mod tests {
     /// Runs `scenario` on a new [`SysGenId`] and returns what `call` returned.
     ///
     /// `scenario` calls `start` to run `call` on a workqueue; `start` returns once the call is
-    /// (very likely) asleep. Assertions stay on the test thread: the worker only records the
-    /// result.
+    /// asleep on one of the wait queues (counted under the lock before it sleeps, so anything
+    /// done after `start` wakes it), or once it returned without sleeping. Assertions stay on
+    /// the test thread: the worker only records the result.
     fn with_sleeper(
-        call: fn(&Watch<'_>) -> Result<u32>,
+        call: fn(&Watch<&SysGenId>) -> Result<u32>,
         scenario: impl FnOnce(&SysGenId, &dyn Fn()) -> Result,
     ) -> Result<Option<Result<u32>>> {
         let sleeper = Arc::pin_init(
             try_pin_init!(Sleeper {
                 sysgenid: new_sysgenid()?,
                 call,
-                calling <- Completion::new(),
                 done <- Completion::new(),
                 result <- new_spinlock!(None),
                 work <- new_work!("sysgenid::tests::Sleeper"),
@@ -866,8 +869,10 @@ mod tests {
         )?;
         let start = || {
             let _ = workqueue::system().enqueue(sleeper.clone());
-            sleeper.calling.wait_for_completion();
-            fsleep(Delta::from_millis(20));
+            // Polls a condition; the delay only paces the polling.
+            while sleeper.sysgenid.lock.lock().sleepers == 0 && sleeper.result.lock().is_none() {
+                fsleep(Delta::from_millis(1));
+            }
         };
         scenario(&sleeper.sysgenid, &start)?;
         sleeper.done.wait_for_completion();
@@ -875,8 +880,13 @@ mod tests {
         Ok(result)
     }
 
-    fn wait_five_seconds(w: &Watch<'_>) -> Result<u32> {
+    fn wait_five_seconds(w: &Watch<&SysGenId>) -> Result<u32> {
         w.wait_watchers(Some(msecs_to_jiffies(5000))).map(|()| 0)
+    }
+
+    fn watch_and_wait_five_seconds(w: &Watch<&SysGenId>) -> Result<u32> {
+        w.set_tracking(true, true)?;
+        wait_five_seconds(w)
     }
 
     #[test]
@@ -885,6 +895,7 @@ mod tests {
             |w| w.read(true),
             |s, start| {
                 start();
+                assert_eq!(s.lock.lock().sleepers, 1);
                 s.bump(0);
                 Ok(())
             },
@@ -896,9 +907,10 @@ mod tests {
     #[test]
     fn wait_watchers_wakes_on_last_acknowledgment() -> Result {
         let result = with_sleeper(wait_five_seconds, |s, start| {
-            let straggler = s.watch(true);
+            let straggler = watcher(s)?;
             s.bump(0);
             start();
+            assert_eq!(s.lock.lock().sleepers, 1);
             straggler.acknowledge(1)
         })?;
         assert_eq!(result, Some(Ok(0)));
@@ -906,11 +918,27 @@ mod tests {
     }
 
     #[test]
-    fn wait_watchers_fails_when_a_bump_lands() -> Result {
+    fn non_watcher_wait_continues_across_bumps() -> Result {
         let result = with_sleeper(wait_five_seconds, |s, start| {
-            let _straggler = s.watch(true);
+            let straggler = watcher(s)?;
             s.bump(0);
             start();
+            assert_eq!(s.lock.lock().sleepers, 1);
+            s.bump(0);
+            // Still waiting, now for generation 2.
+            straggler.acknowledge(2)
+        })?;
+        assert_eq!(result, Some(Ok(0)));
+        Ok(())
+    }
+
+    #[test]
+    fn watcher_wait_fails_when_a_bump_outdates_it() -> Result {
+        let result = with_sleeper(watch_and_wait_five_seconds, |s, start| {
+            let _straggler = watcher(s)?;
+            s.bump(0);
+            start();
+            assert_eq!(s.lock.lock().sleepers, 1);
             s.bump(0);
             Ok(())
         })?;
@@ -921,7 +949,7 @@ mod tests {
     #[test]
     fn bump_from_atomic_context() -> Result {
         let s = new_sysgenid()?;
-        let w = s.watch(true);
+        let w = watcher(&s)?;
         let lock = KBox::pin_init(new_spinlock_irq!(()), GFP_KERNEL)?;
         {
             // Interrupts off, as in a hard IRQ handler: the bump must not sleep.
@@ -934,45 +962,30 @@ mod tests {
         Ok(())
     }
 
-    /// A revalidate hook that counts its calls in the `Atomic<u32>` its data points to.
-    ///
-    /// # Safety
-    ///
-    /// `data` must point to a live `Atomic<u32>`.
-    unsafe extern "C" fn count_hook_call(data: *mut c_void) {
-        // SAFETY: The caller passes a live `Atomic<u32>`.
-        let calls = unsafe { &*data.cast::<Atomic<u32>>() };
-        calls.fetch_add(1, Relaxed);
-    }
-
-    /// A revalidate hook that does nothing.
-    ///
-    /// # Safety
-    ///
-    /// None: `unsafe` only to have the type of a [`Revalidate`] hook.
-    unsafe extern "C" fn other_hook(_data: *mut c_void) {}
-
     #[test]
-    fn revalidate_hook_is_called_until_removed() -> Result {
+    fn bumps_once_per_vmfork_notification() -> Result {
         let s = new_sysgenid()?;
-        let calls = Atomic::new(0u32);
-        let data = core::ptr::from_ref(&calls).cast_mut().cast::<c_void>();
-        s.revalidate();
-        s.set_revalidate(count_hook_call, data)?;
-        assert_eq!(
-            s.set_revalidate(other_hook, core::ptr::null_mut()),
-            Err(EBUSY)
-        );
-        s.revalidate();
-        s.revalidate();
-        assert_eq!(calls.load(Relaxed), 2);
-        // Removing a hook that is not installed changes nothing.
-        s.clear_revalidate(other_hook);
-        s.revalidate();
-        assert_eq!(calls.load(Relaxed), 3);
-        s.clear_revalidate(count_hook_call);
-        s.revalidate();
-        assert_eq!(calls.load(Relaxed), 3);
+        let w = watcher(&s)?;
+        let registration = KBox::pin_init(
+            VmforkRegistration::new(BumpOnVmfork(s.clone())),
+            GFP_KERNEL,
+        )?;
+        #[cfg(CONFIG_VMGENID)]
+        {
+            kernel::random::add_vmfork_randomness(&[0x3c; 16]);
+            assert_eq!(s.generation(), 1);
+            assert_eq!(s.outdated(), 1);
+            kernel::random::add_vmfork_randomness(&[0x3d; 16]);
+            assert_eq!(s.generation(), 2);
+            assert_eq!(s.outdated(), 1);
+        }
+        drop(registration);
+        let before = s.generation();
+        #[cfg(CONFIG_VMGENID)]
+        kernel::random::add_vmfork_randomness(&[0x3e; 16]);
+        // Off the chain, nothing moves.
+        assert_eq!(s.generation(), before);
+        drop(w);
         Ok(())
     }
 }

@@ -7,26 +7,28 @@
 //! or resumed from a migration stream that another copy may also resume. It then notifies the
 //! guest, through ACPI or an interrupt.
 //!
-//! On a change this driver first reseeds the kernel's random number generator with the new ID
-//! and only then bumps the system generation (`drivers/misc/sysgenid.rs`), so that userspace
-//! that sees the new generation already gets fresh kernel randomness. The ID itself is never
-//! shown to userspace.
+//! On a change this driver calls `add_vmfork_randomness()`, which reseeds the kernel's random
+//! number generator and then runs the vmfork notifier chain; SysGenId
+//! (`drivers/misc/sysgenid.rs`) is on that chain and moves the system generation. With SysGenId
+//! the driver also registers a cheap check, so that a `/dev/sysgenid` syscall made after a
+//! restore but before its notification arrives already sees it. The ID itself is never shown
+//! to userspace.
 //!
 //! See `Documentation/virt/vmgenid.rst`.
 
 use kernel::{
-    acpi, bindings,
+    acpi,
     device::{self, Core},
-    ffi::c_void,
     io::memremap::{Flags, MemRemap},
     irq::{self, IrqReturn, ThreadedHandler},
-    new_mutex, of, platform,
+    new_condvar, new_mutex, new_work, of, platform,
     prelude::*,
     random,
     sync::{
         atomic::{Acquire, Atomic, Release},
-        Arc, Mutex,
+        Arc, CondVar, Mutex,
     },
+    workqueue::{self, impl_has_work, Work, WorkItem},
 };
 
 kernel::module_platform_driver! {
@@ -44,21 +46,16 @@ const GUID_SIZE: usize = 16;
 type Guid = [u8; GUID_SIZE];
 
 /// Where the current VM generation ID is read from.
-trait GuidSource: Send + Sync {
+trait GuidSource: Send + Sync + 'static {
     fn read(&self) -> Guid;
 }
 
 /// What the kernel's random number generator is told.
-trait Entropy: Send + Sync {
+trait Entropy: Send + Sync + 'static {
     /// At probe: the ID makes this virtual machine's generator state differ from others'.
     fn add_device_randomness(&self, guid: &Guid);
-    /// On a change: reseed now.
+    /// On a change: reseed now, then run the vmfork chain.
     fn add_vmfork_randomness(&self, guid: &Guid);
-}
-
-/// Where a change is announced.
-trait Generation: Send + Sync {
-    fn bump(&self);
 }
 
 /// A [`Guid`] kept in two atomic halves, so that it can be compared without a lock.
@@ -97,65 +94,116 @@ impl AtomicGuid {
     }
 }
 
-/// Follows the VM generation ID and acts when it changes.
+/// Follows the VM generation ID and reseeds the RNG when it changes.
 #[pin_data]
-struct Tracker<S, E, G> {
+struct Tracker<S: GuidSource, E: Entropy> {
     source: S,
     entropy: E,
-    generation: G,
-    /// Held while acting on a change, so that one change leads to exactly one reseed and one
-    /// bump, however many paths notice it at once.
+    /// Held while acting on the ID, so that one change leads to exactly one reseed however many
+    /// paths notice it at once. Counts the checks made under it.
     #[pin]
-    acting: Mutex<()>,
-    /// The ID last acted on, stored once its reseed and bump are done. Written only under
-    /// `acting`; read without it, because every `/dev/sysgenid` syscall checks it.
+    checks: Mutex<u64>,
+    /// Notified at the end of every check made under `checks`.
+    #[pin]
+    checked: CondVar,
+    /// The ID last acted on, stored once its reseed is done. Written under `checks`; read
+    /// without it, because every `/dev/sysgenid` syscall compares it.
     acted: AtomicGuid,
+    /// Runs [`Tracker::check`] for a change found by [`Tracker::pending`].
+    #[pin]
+    work: Work<Tracker<S, E>>,
 }
 
-impl<S: GuidSource, E: Entropy, G: Generation> Tracker<S, E, G> {
+impl_has_work! {
+    impl{S: GuidSource, E: Entropy} HasWork<Self> for Tracker<S, E> { self.work }
+}
+
+impl<S: GuidSource, E: Entropy> WorkItem for Tracker<S, E> {
+    type Pointer = Arc<Self>;
+
+    fn run(this: Arc<Self>) {
+        this.check();
+    }
+}
+
+impl<S: GuidSource, E: Entropy> Tracker<S, E> {
     /// Starts following the ID that `source` holds now, and feeds it to the RNG.
-    fn new(source: S, entropy: E, generation: G) -> impl PinInit<Self> {
+    fn new(source: S, entropy: E) -> impl PinInit<Self> {
         let guid = source.read();
         entropy.add_device_randomness(&guid);
         pin_init!(Self {
             source,
             entropy,
-            generation,
-            acting <- new_mutex!((), "vmgenid::Tracker::acting"),
+            checks <- new_mutex!(0, "vmgenid::Tracker::checks"),
+            checked <- new_condvar!("vmgenid::Tracker::checked"),
             acted: AtomicGuid::new(&guid),
+            work <- new_work!("vmgenid::Tracker::work"),
         })
     }
 
-    /// Reads the ID; if it changed, reseeds the RNG and then bumps the generation.
+    /// Reads the ID and, if it changed, reseeds the RNG, which then runs the vmfork chain.
     ///
-    /// Returns whether this call acted on a change. When it returns, the reseed and the bump
-    /// for the ID it read are done, by this call or another. May sleep.
+    /// The notification path and the work item. Returns whether this call acted on a change;
+    /// when it returns, the reseed for the ID it read is done, by this call or another. May
+    /// sleep.
     fn check(&self) -> bool {
-        // The common case, nothing new, takes no lock.
+        let mut checks = self.checks.lock();
+        let guid = self.source.read();
+        let changed = !self.acted.holds(&guid);
+        if changed {
+            self.entropy.add_vmfork_randomness(&guid);
+            self.acted.store(&guid);
+        }
+        *checks += 1;
+        self.checked.notify_all();
+        changed
+    }
+
+    /// Whether the ID differs from the one last acted on; if so, queues the work that acts on
+    /// it. Takes no lock and never sleeps.
+    fn pending(self: &Arc<Self>) -> bool {
         if self.acted.holds(&self.source.read()) {
             return false;
         }
-        let _acting = self.acting.lock();
-        let guid = self.source.read();
-        if self.acted.holds(&guid) {
-            return false;
-        }
-        self.entropy.add_vmfork_randomness(&guid);
-        self.generation.bump();
-        self.acted.store(&guid);
+        // Already queued is fine: that run reads the ID after this.
+        let _ = workqueue::system().enqueue(self.clone());
         true
+    }
+
+    /// Returns once a change [`Tracker::pending`] found has been acted on. May sleep.
+    fn settle(self: &Arc<Self>) {
+        let mut checks = self.checks.lock();
+        if self.acted.holds(&self.source.read()) {
+            return;
+        }
+        // The work may have run between `pending` and here and found the next change: queue it
+        // again, and wait for a check that starts after this point.
+        let seen = *checks;
+        let _ = workqueue::system().enqueue(self.clone());
+        while *checks == seen {
+            self.checked.wait(&mut checks);
+        }
+    }
+
+    /// Waits until the work item is neither queued nor running.
+    ///
+    /// Only meaningful once nothing can queue it again.
+    fn flush(&self) {
+        // SAFETY: `work` is an initialised work item inside this pinned tracker, which lives
+        // until this returns.
+        unsafe { kernel::bindings::flush_work(Work::raw_get(&self.work)) };
     }
 }
 
-/// A [`Tracker`] shared between the notification and the revalidate hook.
+/// A [`Tracker`] shared between the notification and the revalidate check.
 struct Notified<T>(Arc<T>);
 
-/// What [`Notified`] and the revalidate hook call.
+/// What the notification handlers call.
 trait Check: Send + Sync {
     fn check(&self) -> bool;
 }
 
-impl<S: GuidSource, E: Entropy, G: Generation> Check for Tracker<S, E, G> {
+impl<S: GuidSource, E: Entropy> Check for Tracker<S, E> {
     fn check(&self) -> bool {
         Tracker::check(self)
     }
@@ -169,65 +217,45 @@ impl<T: Check> acpi::NotifyHandler for Notified<T> {
 }
 
 impl<T: Check> ThreadedHandler for Notified<T> {
-    /// The ID is read, and the RNG reseeded, in the IRQ thread: reseeding may sleep.
+    /// The ID is read, and the RNG reseeded, in the IRQ thread: the vmfork chain may sleep.
     fn handle_threaded(&self) -> IrqReturn {
         self.0.check();
         IrqReturn::Handled
     }
 }
 
-/// The revalidate hook: lets `/dev/sysgenid` notice a changed ID before its notification.
-///
-/// # Safety
-///
-/// `data` must point to a live `T`.
-unsafe extern "C" fn revalidate<T: Check>(data: *mut c_void) {
-    // SAFETY: The caller passes the pointer `RevalidateHook::install` registered, to a `T` that
-    // the hook keeps alive until it is removed.
-    let tracker = unsafe { &*data.cast_const().cast::<T>() };
-    tracker.check();
-}
+/// The check SysGenId makes before it answers a syscall.
+#[cfg(CONFIG_SYSGENID)]
+struct Revalidator<S: GuidSource, E: Entropy>(Arc<Tracker<S, E>>);
 
-/// The revalidate hook installed with SysGenId; removed on drop.
-struct RevalidateHook<T: Check> {
-    /// Keeps the hook's data alive while it is installed.
-    _tracker: Arc<T>,
-}
+#[cfg(CONFIG_SYSGENID)]
+impl<S: GuidSource, E: Entropy> kernel::sysgenid::Revalidate for Revalidator<S, E> {
+    fn pending(&self) -> bool {
+        self.0.pending()
+    }
 
-impl<T: Check> RevalidateHook<T> {
-    fn install(tracker: Arc<T>) -> Result<Self> {
-        let data = Arc::as_ptr(&tracker).cast_mut().cast::<c_void>();
-        // SAFETY: `revalidate::<T>` may be called with `data` until the hook is removed in
-        // `drop`, and `_tracker` keeps `data` alive until then.
-        kernel::error::to_result(unsafe {
-            bindings::sysgenid_register_revalidate(Some(revalidate::<T>), data)
-        })?;
-        Ok(Self { _tracker: tracker })
+    fn settle(&self) {
+        self.0.settle();
     }
 }
 
-impl<T: Check> Drop for RevalidateHook<T> {
-    fn drop(&mut self) {
-        // SAFETY: Called in process context (driver unbind); on return no call to the hook
-        // is in progress, so `_tracker` may be dropped.
-        unsafe { bindings::sysgenid_unregister_revalidate(Some(revalidate::<T>)) };
-    }
-}
-
-/// The ID in guest memory, mapped cacheable.
+/// The ID in guest memory.
 struct MappedGuid(MemRemap);
 
 impl MappedGuid {
-    fn new(start: kernel::io::PhysAddr) -> Result<Self> {
-        // Decrypted: in an encrypted guest the hypervisor writes this memory.
-        MemRemap::new(start, GUID_SIZE, Flags::WB | Flags::DEC).map(Self)
+    /// Checks that the mapping holds an ID.
+    fn new(map: MemRemap) -> Result<Self> {
+        if map.size() < GUID_SIZE {
+            return Err(EINVAL);
+        }
+        Ok(Self(map))
     }
 }
 
 impl GuidSource for MappedGuid {
     fn read(&self) -> Guid {
         let mut guid = [0; GUID_SIZE];
-        // The mapping is `GUID_SIZE` bytes long, so this cannot fail.
+        // `new` checked that the mapping holds `GUID_SIZE` bytes, so this cannot fail.
         let _ = self.0.read_volatile(0, &mut guid);
         guid
     }
@@ -246,20 +274,10 @@ impl Entropy for KernelRng {
     }
 }
 
-/// The system generation of `/dev/sysgenid`.
-struct SysGenId;
-
-impl Generation for SysGenId {
-    fn bump(&self) {
-        // SAFETY: Callable from any context, without preconditions.
-        unsafe { bindings::sysgenid_bump_generation() };
-    }
-}
-
-type SystemTracker = Tracker<MappedGuid, KernelRng, SysGenId>;
+type SystemTracker = Tracker<MappedGuid, KernelRng>;
 
 /// How the hypervisor tells this device that the ID changed. Held for its `Drop`, which
-/// removes the handler.
+/// removes the handler and waits for a running one.
 enum Notifier<'bound> {
     #[cfg(CONFIG_ACPI)]
     Acpi {
@@ -272,31 +290,49 @@ enum Notifier<'bound> {
 
 /// A bound VM generation ID device.
 ///
-/// Fields drop in order: the hook and the notification go before the tracker they call.
+/// Fields drop in order: the revalidate check and the notification go first, so that nothing
+/// queues the tracker's work any more, and `Drop` then waits for that work.
 struct VmGenId<'bound> {
-    _revalidate: Option<RevalidateHook<SystemTracker>>,
+    #[cfg(CONFIG_SYSGENID)]
+    _revalidate: Option<Pin<KBox<kernel::sysgenid::Registration<Revalidator<MappedGuid, KernelRng>>>>>,
     _notifier: Notifier<'bound>,
-    _tracker: Arc<SystemTracker>,
+    tracker: Arc<SystemTracker>,
+}
+
+impl Drop for VmGenId<'_> {
+    fn drop(&mut self) {
+        // The fields are dropped after this: take the queuers away first.
+        #[cfg(CONFIG_SYSGENID)]
+        drop(self._revalidate.take());
+        // A notification still running may not queue work (only the check does), but one
+        // that ran just before may have left it queued; it holds its own reference, so all this
+        // ensures is that no work of this module outlives the device.
+        self.tracker.flush();
+    }
 }
 
 impl<'bound> VmGenId<'bound> {
     fn new(dev: &device::Device, tracker: Arc<SystemTracker>, notifier: Notifier<'bound>) -> Self {
-        // One hook serves the system; a second device still gets its notifications.
-        let revalidate = RevalidateHook::install(tracker.clone())
-            .inspect_err(|e| dev_warn!(dev, "no revalidate hook: {:?}\n", e))
-            .ok();
+        #[cfg(CONFIG_SYSGENID)]
+        let revalidate = KBox::pin_init(
+            kernel::sysgenid::Registration::new(Revalidator(tracker.clone())),
+            GFP_KERNEL,
+        )
+        // One check serves the system; a second device still gets its notifications.
+        .inspect_err(|e| dev_warn!(dev, "no revalidate check: {:?}\n", e))
+        .ok();
+        #[cfg(not(CONFIG_SYSGENID))]
+        let _ = dev;
         Self {
+            #[cfg(CONFIG_SYSGENID)]
             _revalidate: revalidate,
             _notifier: notifier,
-            _tracker: tracker,
+            tracker,
         }
     }
 
-    fn tracker(start: kernel::io::PhysAddr) -> Result<Arc<SystemTracker>> {
-        Arc::pin_init(
-            Tracker::new(MappedGuid::new(start)?, KernelRng, SysGenId),
-            GFP_KERNEL,
-        )
+    fn tracker(map: MemRemap) -> Result<Arc<SystemTracker>> {
+        Arc::pin_init(Tracker::new(MappedGuid::new(map)?, KernelRng), GFP_KERNEL)
     }
 
     /// ACPI: method `ADDR` returns the ID's physical address as two integers, low and high
@@ -318,7 +354,11 @@ impl<'bound> VmGenId<'bound> {
             },
             _ => return Err(EINVAL),
         };
-        let tracker = Self::tracker(start)?;
+        // SAFETY: `ADDR` names the buffer the firmware reserved for this device's ID (the
+        // VM Generation ID specification puts it in memory the OS leaves alone); the kernel
+        // uses it for nothing else. Decrypted: in an encrypted guest the hypervisor writes it.
+        let map = unsafe { MemRemap::new(start, GUID_SIZE, Flags::WB | Flags::DEC)? };
+        let tracker = Self::tracker(map)?;
         let notifier = KBox::pin_init(
             // SAFETY: The registration is kept in the device data, never forgotten.
             unsafe { acpi::NotifyRegistration::new(adev, Ok(Notified(tracker.clone()))) },
@@ -333,14 +373,14 @@ impl<'bound> VmGenId<'bound> {
         ))
     }
 
-    /// Device tree: `reg` holds the ID; changes come as an interrupt.
+    /// Device tree: `reg` holds the ID; changes come as an edge interrupt.
+    ///
+    /// The region is requested as the device's resource and mapped write-back: it is ordinary
+    /// guest RAM that the VMM leaves out of the memory node so that the guest maps it itself.
     fn probe_of(pdev: &'bound platform::Device<Core<'_>>) -> Result<Self> {
         let dev: &device::Device = pdev.as_ref();
-        let reg = pdev.resource_by_index(0).ok_or(ENODEV)?;
-        if reg.size() < GUID_SIZE as u64 {
-            return Err(EINVAL);
-        }
-        let tracker = Self::tracker(reg.start())?;
+        let map = pdev.io_request_by_index(0).ok_or(ENODEV)?.memremap(Flags::WB)?;
+        let tracker = Self::tracker(map)?;
         let notifier = KBox::pin_init(
             // SAFETY: The registration is kept in the device data, never forgotten.
             unsafe {
@@ -402,6 +442,7 @@ impl platform::Driver for VmGenIdDriver {
 mod tests {
     use super::*;
     use kernel::{
+        new_spinlock,
         sync::{atomic::Relaxed, Completion},
         workqueue::{self, impl_has_work, new_work, Work, WorkItem},
     };
@@ -435,27 +476,12 @@ mod tests {
         }
     }
 
-    /// The calls the tracker made.
+    /// The calls the tracker made to the RNG.
     struct Calls {
         device_randomness: Atomic<u32>,
         reseeds: Atomic<u32>,
-        bumps: Atomic<u32>,
-        /// Bumps that came before the reseed for their change.
-        early_bumps: Atomic<u32>,
         /// The low half of the last ID given to the RNG.
         last_seed: Atomic<u64>,
-    }
-
-    impl Calls {
-        fn new() -> Self {
-            Self {
-                device_randomness: Atomic::new(0),
-                reseeds: Atomic::new(0),
-                bumps: Atomic::new(0),
-                early_bumps: Atomic::new(0),
-                last_seed: Atomic::new(0),
-            }
-        }
     }
 
     /// Counts into the shared [`Calls`].
@@ -473,31 +499,23 @@ mod tests {
         }
     }
 
-    struct FakeGeneration(Arc<Calls>);
-
-    impl Generation for FakeGeneration {
-        fn bump(&self) {
-            let bumps = self.0.bumps.fetch_add(1, Relaxed) + 1;
-            if self.0.reseeds.load(Relaxed) != bumps {
-                self.0.early_bumps.fetch_add(1, Relaxed);
-            }
-        }
-    }
-
     fn low_half(guid: &Guid) -> u64 {
         AtomicGuid::halves(guid)[0]
     }
 
-    type FakeTracker = Tracker<FakeSource, FakeRng, FakeGeneration>;
+    type FakeTracker = Tracker<FakeSource, FakeRng>;
 
     fn new_tracker(initial: u64) -> Result<(Arc<FakeTracker>, Arc<Calls>)> {
-        let calls = Arc::new(Calls::new(), GFP_KERNEL)?;
+        let calls = Arc::new(
+            Calls {
+                device_randomness: Atomic::new(0),
+                reseeds: Atomic::new(0),
+                last_seed: Atomic::new(0),
+            },
+            GFP_KERNEL,
+        )?;
         let tracker = Arc::pin_init(
-            Tracker::new(
-                FakeSource::new(initial),
-                FakeRng(calls.clone()),
-                FakeGeneration(calls.clone()),
-            ),
+            Tracker::new(FakeSource::new(initial), FakeRng(calls.clone())),
             GFP_KERNEL,
         )?;
         Ok((tracker, calls))
@@ -525,7 +543,6 @@ mod tests {
         assert_eq!(calls.device_randomness.load(Relaxed), 1);
         assert_eq!(calls.last_seed.load(Relaxed), 7);
         assert_eq!(calls.reseeds.load(Relaxed), 0);
-        assert_eq!(calls.bumps.load(Relaxed), 0);
         Ok(())
     }
 
@@ -533,58 +550,49 @@ mod tests {
     fn unchanged_guid_does_nothing() -> Result {
         let (tracker, calls) = new_tracker(7)?;
         assert!(!tracker.check());
-        assert!(!tracker.check());
+        assert!(!tracker.pending());
+        tracker.settle();
         assert_eq!(calls.reseeds.load(Relaxed), 0);
-        assert_eq!(calls.bumps.load(Relaxed), 0);
         assert_eq!(calls.device_randomness.load(Relaxed), 1);
         Ok(())
     }
 
     #[test]
-    fn changed_guid_reseeds_then_bumps() -> Result {
-        let (tracker, calls) = new_tracker(7)?;
-        tracker.source.set(8);
-        assert!(tracker.check());
-        assert_eq!(calls.reseeds.load(Relaxed), 1);
-        assert_eq!(calls.bumps.load(Relaxed), 1);
-        assert_eq!(calls.early_bumps.load(Relaxed), 0);
-        assert_eq!(calls.last_seed.load(Relaxed), 8);
-        Ok(())
-    }
-
-    #[test]
-    fn each_change_bumps_once() -> Result {
+    fn each_change_reseeds_once_with_the_new_id() -> Result {
         let (tracker, calls) = new_tracker(0)?;
         for n in 1..=20 {
             tracker.source.set(n);
             assert!(tracker.check());
             assert!(!tracker.check());
+            assert_eq!(calls.last_seed.load(Relaxed), n);
         }
         assert_eq!(calls.reseeds.load(Relaxed), 20);
-        assert_eq!(calls.bumps.load(Relaxed), 20);
-        assert_eq!(calls.early_bumps.load(Relaxed), 0);
         Ok(())
     }
 
     #[test]
-    fn revalidate_catches_a_change_before_its_notification() -> Result {
+    fn pending_only_detects_and_settle_waits_for_the_work() -> Result {
         let (tracker, calls) = new_tracker(1)?;
-        let data = Arc::as_ptr(&tracker).cast_mut().cast::<c_void>();
         tracker.source.set(2);
-        // The hook runs first, as for a read() before the notification arrives...
-        // SAFETY: `data` points to the live tracker.
-        unsafe { revalidate::<FakeTracker>(data) };
-        assert_eq!(calls.bumps.load(Relaxed), 1);
-        // ...and the late notification for the same ID changes nothing.
-        ThreadedHandler::handle_threaded(&Notified(tracker.clone()));
-        // SAFETY: As above.
-        unsafe { revalidate::<FakeTracker>(data) };
-        assert_eq!(calls.bumps.load(Relaxed), 1);
+        let lock = KBox::pin_init(new_spinlock!(()), GFP_KERNEL)?;
+        {
+            // As from `poll()`: no sleeping, no reseed in the caller.
+            let _atomic = lock.lock();
+            assert!(tracker.pending());
+        }
+        // As from `read()`: returns once the queued work has reseeded.
+        tracker.settle();
         assert_eq!(calls.reseeds.load(Relaxed), 1);
+        assert_eq!(calls.last_seed.load(Relaxed), 2);
+        assert!(!tracker.pending());
+        // The late notification for the same ID changes nothing.
+        ThreadedHandler::handle_threaded(&Notified(tracker.clone()));
+        assert_eq!(calls.reseeds.load(Relaxed), 1);
+        tracker.flush();
         Ok(())
     }
 
-    /// Runs `Tracker::check` on a workqueue, racing the test thread.
+    /// Runs the notification handler on a workqueue, racing the test thread.
     #[pin_data]
     struct Racer {
         tracker: Arc<FakeTracker>,
@@ -608,28 +616,27 @@ mod tests {
     }
 
     #[test]
-    fn concurrent_notify_and_revalidate_bump_once() -> Result {
+    fn concurrent_notify_and_revalidate_reseed_once() -> Result {
         let (tracker, calls) = new_tracker(0)?;
-        let data = Arc::as_ptr(&tracker).cast_mut().cast::<c_void>();
         for n in 1..=50 {
             tracker.source.set(n);
-            let shared = tracker.clone();
             let racer = Arc::pin_init(
                 pin_init!(Racer {
-                    tracker: shared,
+                    tracker: tracker.clone(),
                     done <- Completion::new(),
                     work <- new_work!("vmgenid::tests::Racer"),
                 }),
                 GFP_KERNEL,
             )?;
             let _ = workqueue::system().enqueue(racer.clone());
-            // SAFETY: `data` points to the live tracker.
-            unsafe { revalidate::<FakeTracker>(data) };
+            if tracker.pending() {
+                tracker.settle();
+            }
+            assert_eq!(calls.last_seed.load(Relaxed), n);
             racer.done.wait_for_completion();
         }
-        assert_eq!(calls.bumps.load(Relaxed), 50);
+        tracker.flush();
         assert_eq!(calls.reseeds.load(Relaxed), 50);
-        assert_eq!(calls.early_bumps.load(Relaxed), 0);
         Ok(())
     }
 }

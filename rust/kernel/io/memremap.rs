@@ -4,10 +4,16 @@
 //!
 //! C header: [`include/linux/io.h`](srctree/include/linux/io.h).
 
-use crate::{io::PhysAddr, prelude::*};
+use crate::{
+    io::{
+        resource::{self, Region, Resource},
+        PhysAddr,
+    },
+    prelude::*,
+};
 use core::ptr::NonNull;
 
-/// How [`MemRemap::new`] maps the range.
+/// How [`MemRemap`] maps the range.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Flags(u32);
 
@@ -33,12 +39,31 @@ impl core::ops::BitOr for Flags {
 /// Unlike `ioremap()` mappings, these may be cached; they are still read with volatile
 /// accesses, because whoever shares the range may change it at any time.
 ///
+/// A driver gets one from a memory resource of its device, which the mapping then holds
+/// requested ([`IoRequest::memremap`](super::mem::IoRequest::memremap)), or, for an address
+/// that firmware hands over some other way, from the `unsafe` [`MemRemap::new`].
+///
 /// # Invariants
 ///
 /// `addr` is the start of a live `memremap()` mapping of `size` bytes, which this value owns.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::io::memremap::{Flags, MemRemap};
+///
+/// /// Reads the 16-byte identifier at the start of a mapping.
+/// fn read_id(map: &MemRemap) -> Result<[u8; 16]> {
+///     let mut id = [0; 16];
+///     map.read_volatile(0, &mut id)?;
+///     Ok(id)
+/// }
+/// ```
 pub struct MemRemap {
     addr: NonNull<u8>,
     size: usize,
+    /// The device's memory range, held requested while it is mapped, if it came from one.
+    _region: Option<Region>,
 }
 
 // SAFETY: The mapping is not tied to the task that made it, and is only read through `&self`
@@ -52,12 +77,67 @@ impl MemRemap {
     ///
     /// Fails with `ENXIO` when the range cannot be mapped with these flags, for example cached
     /// over a range that is mapped uncached elsewhere.
-    pub fn new(start: PhysAddr, size: usize, flags: Flags) -> Result<Self> {
-        // SAFETY: `memremap()` accepts any range and flags, and returns NULL on failure.
+    ///
+    /// # Safety
+    ///
+    /// The range must be memory that the caller's device owns and that the kernel uses for
+    /// nothing else, such as a buffer that firmware reserved for the device and named by its
+    /// address; reading it must have no side effects. A mapping of memory that other code owns
+    /// could read, with `flags` that conflict with its other mappings, what the kernel does not
+    /// expect to be read. Prefer a device resource
+    /// ([`IoRequest::memremap`](super::mem::IoRequest::memremap)), which needs no such promise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::io::{
+    ///     memremap::{Flags, MemRemap},
+    ///     PhysAddr,
+    /// };
+    ///
+    /// /// Maps the 16-byte buffer at `addr` that firmware reserved for this device.
+    /// fn map_firmware_buffer(addr: PhysAddr) -> Result<MemRemap> {
+    ///     // SAFETY: Firmware reserved these 16 bytes for the device and uses them for nothing
+    ///     // else; the kernel does not use them either.
+    ///     unsafe { MemRemap::new(addr, 16, Flags::WB) }
+    /// }
+    /// ```
+    pub unsafe fn new(start: PhysAddr, size: usize, flags: Flags) -> Result<Self> {
+        // SAFETY: `memremap()` accepts any range and flags, returns NULL on failure, and the
+        // caller promises that mapping this range is harmless.
         let addr = unsafe { bindings::memremap(start, size, flags.0 as crate::ffi::c_ulong) };
         let addr = NonNull::new(addr.cast::<u8>()).ok_or(ENXIO)?;
         // INVARIANT: `addr` is a new mapping of `size` bytes.
-        Ok(Self { addr, size })
+        Ok(Self {
+            addr,
+            size,
+            _region: None,
+        })
+    }
+
+    /// Requests the memory range of `resource`, a resource of a bound device, and maps it.
+    ///
+    /// `EINVAL` when the resource is not memory, `EBUSY` when another driver holds part of it.
+    pub(crate) fn request(resource: &Resource, flags: Flags) -> Result<Self> {
+        if !resource.flags().contains(resource::Flags::IORESOURCE_MEM) {
+            return Err(EINVAL);
+        }
+        let start = resource.start();
+        let size = resource.size();
+        let name = resource.name().unwrap_or_default();
+        let region = resource
+            .request_region(
+                start,
+                size,
+                name.to_cstring()?,
+                resource::Flags::IORESOURCE_MEM,
+            )
+            .ok_or(EBUSY)?;
+        // SAFETY: The range is a memory resource of the caller's device, and `region` keeps it
+        // requested for this driver alone until the mapping is gone.
+        let mut map = unsafe { Self::new(start, size.try_into()?, flags)? };
+        map._region = Some(region);
+        Ok(map)
     }
 
     /// Returns the size of the mapping in bytes.
@@ -84,6 +164,7 @@ impl MemRemap {
 impl Drop for MemRemap {
     fn drop(&mut self) {
         // SAFETY: By the type invariants, `addr` is a `memremap()` mapping this value owns.
+        // `_region` is released after this, once nothing maps the range.
         unsafe { bindings::memunmap(self.addr.as_ptr().cast()) };
     }
 }
