@@ -34,11 +34,14 @@ BENCH_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/x86_64-bench.config
 DEBUG_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/x86_64-debug.config
 VMGENID_M_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/vmgenid-module.config
 NO_SYSGENID_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/no-sysgenid.config
+C_VMGENID_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/c-vmgenid.config
+C_VMGENID_BZIMAGE := $(C_BUILD)/x86_64-c-vmgenid/arch/x86/boot/bzImage
 KUNIT_SOURCES := drivers/misc/sysgenid.rs drivers/virt/vmgenid.rs
 
 .PHONY: help demo check toolchain tree patches patches-check apply kunit \
 	work-tree bisect-check guest-kernel norust-kernel vmgenid-module-kernel \
-	no-sysgenid-kernel build-matrix guest-probe guest-progs kselftest snapshot \
+	no-sysgenid-kernel c-vmgenid-kernel build-matrix guest-probe guest-progs kselftest \
+	snapshot snapshot-c-vmgenid \
 	e2e lint docs bench-kernel bench bench-smoke debug-kernel stress stress-smoke \
 	clean-cache
 
@@ -119,26 +122,36 @@ norust-kernel: work-tree
 		grep -q " vmgenid_notify$$" $$b/System.map && ! grep -q sysgenid $$b/System.map && \
 		echo "norust-kernel: 1 passed, 0 failed (RUST=n VMGENID=y: the C driver, no SysGenId)"'
 
-## vmgenid-module-kernel  RUST=y SYSGENID=y VMGENID=m, with clippy: the Rust vmgenid.ko
+## vmgenid-module-kernel  RUST=y SYSGENID=y VMGENID=m VMGENID_RUST=y, with clippy: the Rust vmgenid.ko
 vmgenid-module-kernel: guest-kernel
 	@$(RUN) sh -c 'cd $(C_WORK) && b=$(C_BUILD)/x86_64-vmgenid-m && \
 		sh /src/scripts/variant.sh $(GUEST_BUILD) $$b x86_64 "bzImage modules" \
 			$(addprefix /src/,$(VMGENID_M_CONFIGS)) && \
 		grep -q rustc $$b/drivers/virt/.vmgenid.o.cmd && test -s $$b/drivers/virt/vmgenid.ko && \
-		grep -q " sysgenid_bump_generation$$" $$b/System.map && \
+		! grep -q " vmgenid_notify$$" $$b/System.map && \
 		echo "vmgenid-module-kernel: 1 passed, 0 failed (RUST=y SYSGENID=y VMGENID=m: Rust vmgenid.ko)"'
 
-## no-sysgenid-kernel  RUST=y SYSGENID=n VMGENID=y, with clippy: the C driver beside the Rust abstractions
+## no-sysgenid-kernel  RUST=y SYSGENID=n VMGENID=y VMGENID_RUST=y, with clippy: the Rust driver alone
 no-sysgenid-kernel: guest-kernel
 	@$(RUN) sh -c 'cd $(C_WORK) && b=$(C_BUILD)/x86_64-no-sysgenid && \
 		sh /src/scripts/variant.sh $(GUEST_BUILD) $$b x86_64 "bzImage modules" \
 			$(addprefix /src/,$(NO_SYSGENID_CONFIGS)) && \
+		grep -q rustc $$b/drivers/virt/.vmgenid.o.cmd && \
+		! grep -q " vmgenid_notify$$" $$b/System.map && \
+		! grep -q "CONFIG_SYSGENID=y" $$b/.config && \
+		echo "no-sysgenid-kernel: 1 passed, 0 failed (RUST=y SYSGENID=n VMGENID_RUST=y: the Rust driver alone)"'
+
+## c-vmgenid-kernel  RUST=y SYSGENID=y VMGENID=y VMGENID_RUST=n: the C driver feeding Rust SysGenId
+c-vmgenid-kernel: guest-kernel
+	@$(RUN) sh -c 'cd $(C_WORK) && b=$(C_BUILD)/x86_64-c-vmgenid && \
+		sh /src/scripts/variant.sh $(GUEST_BUILD) $$b x86_64 "bzImage modules" \
+			$(addprefix /src/,$(C_VMGENID_CONFIGS)) && \
 		grep -q " vmgenid_notify$$" $$b/System.map && \
-		! grep -q " sysgenid_bump_generation$$" $$b/System.map && \
-		echo "no-sysgenid-kernel: 1 passed, 0 failed (RUST=y SYSGENID=n VMGENID=y: the C driver)"'
+		grep -q rustc $$b/drivers/misc/.sysgenid.o.cmd && \
+		echo "c-vmgenid-kernel: 1 passed, 0 failed (RUST=y SYSGENID=y VMGENID_RUST=n: the C driver, Rust SysGenId)"'
 
 ## build-matrix   the four Kconfig variants, each without a warning from this series
-build-matrix: guest-kernel norust-kernel vmgenid-module-kernel no-sysgenid-kernel
+build-matrix: guest-kernel norust-kernel vmgenid-module-kernel no-sysgenid-kernel c-vmgenid-kernel
 
 ## guest-probe    boot the x86_64 guest with QEMU's vmgenid device: the Rust driver must bind it
 guest-probe: guest-kernel
@@ -184,6 +197,13 @@ snapshot: guest-kernel guest-progs
 		python3 /src/scripts/snapshot.py $(GUEST_BZIMAGE) \
 			/tmp/snapshot.cpio /tmp/snapshot $(SNAPSHOT_FLAGS)'
 
+## snapshot-c-vmgenid  the same story on the C VmGenId driver: SysGenId follows the vmfork chain
+snapshot-c-vmgenid: c-vmgenid-kernel guest-progs
+	@$(RUN) sh -c 'sh /src/scripts/guest-initramfs.sh /tmp/snapshot.cpio \
+			/src/guest/snapshot-init.sh $(C_BUILD)/guest-progs && \
+		python3 /src/scripts/snapshot.py $(C_VMGENID_BZIMAGE) \
+			/tmp/snapshot.cpio /tmp/snapshot --stage snapshot-c-vmgenid'
+
 ## lint           checkpatch --strict on every patch, rustfmt, the uapi header in C and C++, clippy
 lint: guest-progs vmgenid-module-kernel no-sysgenid-kernel
 	@$(RUN) sh /src/scripts/lint.sh $(C_PRISTINE) /src/patches $(C_BUILD)/headers/usr/include \
@@ -209,8 +229,8 @@ docs: guest-kernel
 		test $$s1 -eq 0 -a $$s2 -eq 0 -a $$s3 -eq 0 -a $$w1 -eq 0 -a $$w2 -eq 0 && \
 			echo "docs: 1 passed, 0 failed" || { echo "docs: 0 passed, 1 failed"; exit 1; }'
 
-## e2e            the QEMU checks: probe, kselftest, snapshot, a short stress run, a benchmark smoke run
-e2e: guest-probe kselftest snapshot stress-smoke bench-smoke
+## e2e            the QEMU checks: probe, kselftest, both snapshots, a short stress run, a benchmark smoke run
+e2e: guest-probe kselftest snapshot snapshot-c-vmgenid stress-smoke bench-smoke
 
 ## debug-kernel   the hardening guest: lockdep, KASAN, UBSAN, DEBUG_LIST, kmemleak, fault injection
 debug-kernel: work-tree

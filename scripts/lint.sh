@@ -79,17 +79,16 @@ for lang in c c++; do
 	fi
 done
 
-ours='sysgenid|vmgenid|rust/kernel/(acpi|io/memremap|random|capability|miscdevice|page|fs/kiocb|mm/virt|sync/poll)'
+ours='sysgenid|vmgenid|rust/kernel/(acpi|io/memremap|io/mem\.rs|random|capability|miscdevice|page|fs/kiocb|fs/file|mm/virt|sync/poll)'
 for build in "$@"; do
 	name=$(basename "$build")
 	# Only what this configuration builds from Rust: a variant's build
 	# directory starts as a copy of another and keeps its stale objects.
 	objs=rust/.kernel.o.cmd
-	if grep -q '^CONFIG_SYSGENID=y$' "$build/.config"; then
+	grep -q '^CONFIG_SYSGENID=y$' "$build/.config" &&
 		objs="$objs drivers/misc/.sysgenid.o.cmd"
-		grep -q '^CONFIG_VMGENID=[ym]$' "$build/.config" &&
-			objs="$objs drivers/virt/.vmgenid.o.cmd"
-	fi
+	grep -q '^CONFIG_VMGENID_RUST=y$' "$build/.config" &&
+		objs="$objs drivers/virt/.vmgenid.o.cmd"
 	unclipped=$(cd "$build" && for o in $objs; do
 		grep -q clippy-driver "$o" 2>/dev/null || echo "$o"; done)
 	warned=$(grep -E -A6 '^warning' "$build/.sysgenid-build.log" 2>/dev/null | grep -c -E "$ours")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Snapshot restore by two VMM processes, the reason SysGenId exists.
 
-usage: snapshot.py KERNEL INITRD WORKDIR [--narrate]
+usage: snapshot.py KERNEL INITRD WORKDIR [--narrate] [--stage NAME]
 
 VMM process A boots the guest, whose /init starts guest/sysgenid-watchers
 (a blocking reader, an epoll poller, an mmap checker and an orchestrator),
@@ -141,8 +141,9 @@ class Vmm:
 
 
 class Checks:
-    def __init__(self, narrate):
+    def __init__(self, narrate, stage="snapshot"):
         self.narrate = narrate
+        self.stage = stage
         self.passed = self.failed = 0
 
     def say(self, text):
@@ -152,7 +153,7 @@ class Checks:
     def check(self, name, ok, detail=""):
         self.passed += bool(ok)
         self.failed += not ok
-        print(f"  {'ok  ' if ok else 'FAIL'} snapshot.{name}{': ' + detail if detail else ''}",
+        print(f"  {'ok  ' if ok else 'FAIL'} {self.stage}.{name}{': ' + detail if detail else ''}",
               flush=True)
         return ok
 
@@ -197,7 +198,9 @@ def restore(name, args, checks, gen0):
 
 def main():
     kernel, initrd, work = sys.argv[1:4]
-    checks = Checks("--narrate" in sys.argv[4:])
+    opts = sys.argv[4:]
+    stage = opts[opts.index("--stage") + 1] if "--stage" in opts else "snapshot"
+    checks = Checks("--narrate" in opts, stage)
     os.makedirs(work, exist_ok=True)
     disk = os.path.join(work, "disk.qcow2")
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", disk, "64M"], check=True)
@@ -237,7 +240,7 @@ def main():
     checks.check("clones_draw_different_random_bytes",
                  randoms["b"] is not None and randoms["b"] != randoms["c"])
     checks.say(f"scenario took {time.monotonic() - started:.1f} s")
-    print(f"snapshot: {checks.passed} passed, {checks.failed} failed")
+    print(f"{checks.stage}: {checks.passed} passed, {checks.failed} failed")
     return 1 if checks.failed else 0
 
 

@@ -543,8 +543,9 @@ impl kernel::InPlaceModule for SysGenIdModule {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
         let sysgenid = Arc::pin_init(SysGenId::new(), GFP_KERNEL);
         try_pin_init!(Self {
-            sysgenid: sysgenid.clone()?,
-            _vmfork <- VmforkRegistration::new(BumpOnVmfork(sysgenid.clone()?)),
+            sysgenid: sysgenid?,
+            // `sysgenid` is the field initialised above.
+            _vmfork <- VmforkRegistration::new(BumpOnVmfork(sysgenid.clone())),
             miscdev <- MiscDeviceRegistration::register(MiscDeviceOptions {
                 name: c"sysgenid",
                 mode: 0o666,

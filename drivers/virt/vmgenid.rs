@@ -620,9 +620,10 @@ mod tests {
         let (tracker, calls) = new_tracker(0)?;
         for n in 1..=50 {
             tracker.source.set(n);
+            let shared = tracker.clone();
             let racer = Arc::pin_init(
                 pin_init!(Racer {
-                    tracker: tracker.clone(),
+                    tracker: shared,
                     done <- Completion::new(),
                     work <- new_work!("vmgenid::tests::Racer"),
                 }),

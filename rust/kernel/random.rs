@@ -5,6 +5,7 @@
 //! C header: [`include/linux/random.h`](srctree/include/linux/random.h).
 
 use crate::{
+    error::to_result,
     ffi::{c_int, c_ulong, c_void},
     prelude::*,
     types::Opaque,
