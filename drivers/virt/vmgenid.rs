@@ -431,8 +431,11 @@ impl platform::Driver for VmGenIdDriver {
         _info: Option<&'bound Self::IdInfo>,
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
         #[cfg(CONFIG_ACPI)]
-        if let Some(adev) = acpi::Device::companion(pdev.as_ref()) {
-            return VmGenId::probe_acpi(pdev, adev);
+        {
+            let bound: &platform::Device<device::Bound> = pdev;
+            if let Some(adev) = acpi::Device::companion(bound.as_ref()) {
+                return VmGenId::probe_acpi(pdev, adev);
+            }
         }
         VmGenId::probe_of(pdev)
     }

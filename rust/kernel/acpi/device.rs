@@ -11,6 +11,29 @@ use core::ptr;
 /// ACPICA allocates the result buffer itself (`ACPI_ALLOCATE_BUFFER`).
 const ACPI_ALLOCATE_BUFFER: bindings::acpi_size = bindings::acpi_size::MAX;
 
+/// How deep a returned package may nest packages before it is refused.
+///
+/// Firmware decides the shape of what a method returns; copying it recursively must not let
+/// firmware decide how deep the kernel stack goes.
+const MAX_DEPTH: u32 = 8;
+
+/// Converts an ACPICA status to a result.
+///
+/// Each status a caller can act on has its own error: a missing object is `ENOENT`, a missing
+/// allocation `ENOMEM`, an existing handler `EEXIST`, a time-out `ETIMEDOUT`, a bad argument
+/// `EINVAL`; a failure inside the firmware's AML, like any other, is `EIO`.
+pub(crate) fn to_result(status: bindings::acpi_status) -> Result {
+    match status {
+        bindings::AE_OK => Ok(()),
+        bindings::AE_NOT_FOUND => Err(ENOENT),
+        bindings::AE_NO_MEMORY => Err(ENOMEM),
+        bindings::AE_ALREADY_EXISTS => Err(EEXIST),
+        bindings::AE_TIME => Err(ETIMEDOUT),
+        bindings::AE_BAD_PARAMETER => Err(EINVAL),
+        _ => Err(EIO),
+    }
+}
+
 /// An ACPI device object (`struct acpi_device`): the node of the ACPI namespace that describes
 /// a device.
 ///
@@ -26,14 +49,31 @@ unsafe impl Sync for Device {}
 
 impl Device {
     /// Returns the ACPI companion of `dev`, the ACPI device object that describes it, if any.
-    pub fn companion(dev: &device::Device) -> Option<&Device> {
+    ///
+    /// Only for a bound device: the companion is guaranteed to stay while the device is
+    /// registered, and a bound device cannot be unregistered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::{acpi, device};
+    ///
+    /// /// Whether firmware describes `dev` in the ACPI namespace.
+    /// fn has_acpi_node(dev: &device::Device<device::Bound>) -> bool {
+    ///     acpi::Device::companion(dev).is_some()
+    /// }
+    /// ```
+    pub fn companion(dev: &device::Device<device::Bound>) -> Option<&Device> {
         // SAFETY: `dev.as_raw()` is a valid device.
         let adev = unsafe { bindings::acpi_companion(dev.as_raw()) };
         if adev.is_null() {
             return None;
         }
-        // SAFETY: A device's companion lives at least as long as the device it describes, and so
-        // as long as the reference to `dev`.
+        // SAFETY: When the device was added, `acpi_bind_one()` took a reference to its companion
+        // for it; only `acpi_unbind_one()`, called from `device_del()`, clears the companion and
+        // drops that reference, and `device_del()` first unbinds the driver, which cannot
+        // happen while a `Device<Bound>` reference is in use. So the companion outlives `dev`'s
+        // borrow.
         Some(unsafe { &*adev.cast::<Device>() })
     }
 
@@ -46,8 +86,25 @@ impl Device {
 
     /// Evaluates the method `name` of this device, without arguments, and returns its result.
     ///
-    /// Fails with `ENODEV` when the device has no such method or its evaluation fails, and with
-    /// `ENODATA` when the method returns nothing.
+    /// Fails with `ENOENT` when the device has no such method, `EIO` when its evaluation fails,
+    /// `ENOMEM` when ACPICA or the copy runs out of memory, `ENODATA` when the method returns
+    /// nothing, and `EINVAL` when it returns packages nested deeper than the copy follows.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::acpi::{Device, Object};
+    ///
+    /// /// Reads the device's `_STA` (status) bits, if it has the method.
+    /// fn status(adev: &Device) -> Result<Option<u64>> {
+    ///     match adev.evaluate(c"_STA") {
+    ///         Ok(Object::Integer(bits)) => Ok(Some(bits)),
+    ///         Ok(_) => Err(EINVAL),
+    ///         Err(e) if e == ENOENT => Ok(None),
+    ///         Err(e) => Err(e),
+    ///     }
+    /// }
+    /// ```
     pub fn evaluate(&self, name: &CStr) -> Result<Object> {
         let mut buffer = bindings::acpi_buffer {
             length: ACPI_ALLOCATE_BUFFER,
@@ -63,19 +120,17 @@ impl Device {
                 &mut buffer,
             )
         };
-        if status != 0 {
-            return Err(ENODEV);
-        }
+        to_result(status)?;
         let object = buffer.pointer.cast::<bindings::acpi_object>();
         let result = if object.is_null() {
             Err(ENODATA)
         } else {
             // SAFETY: On success ACPICA stored a valid object in the buffer it allocated.
-            unsafe { Object::from_raw(&*object) }
+            unsafe { Object::from_raw(&*object, 0) }
         };
-        // SAFETY: ACPICA allocated the buffer with `acpi_os_allocate()`, which is `kmalloc()`
-        // on Linux; nothing refers to it any more.
-        unsafe { bindings::kfree(buffer.pointer) };
+        // SAFETY: ACPICA allocated the buffer for us (`ACPI_ALLOCATE_BUFFER`), which is freed
+        // with its own `ACPI_FREE()`; nothing refers to it any more.
+        unsafe { bindings::acpi_free(buffer.pointer) };
         result
     }
 }
@@ -92,12 +147,13 @@ pub enum Object {
 }
 
 impl Object {
-    /// Copies `object` and, for a package, its elements.
+    /// Copies `object` and, for a package, its elements; `depth` is how many packages enclose
+    /// it. `EINVAL` past [`MAX_DEPTH`].
     ///
     /// # Safety
     ///
     /// `object` must be a valid ACPICA object, as returned by `acpi_evaluate_object()`.
-    unsafe fn from_raw(object: &bindings::acpi_object) -> Result<Self> {
+    unsafe fn from_raw(object: &bindings::acpi_object, depth: u32) -> Result<Self> {
         // SAFETY: Every member of the union starts with the type.
         let kind = unsafe { object.type_ };
         match kind {
@@ -105,6 +161,7 @@ impl Object {
                 // SAFETY: The type says the union holds an integer.
                 Ok(Object::Integer(unsafe { object.integer.value }))
             }
+            bindings::ACPI_TYPE_PACKAGE if depth >= MAX_DEPTH => Err(EINVAL),
             bindings::ACPI_TYPE_PACKAGE => {
                 // SAFETY: The type says the union holds a package.
                 let package = unsafe { object.package };
@@ -112,7 +169,7 @@ impl Object {
                 let mut elements = KVec::with_capacity(count, GFP_KERNEL)?;
                 for i in 0..count {
                     // SAFETY: A valid package has `count` valid elements.
-                    let element = unsafe { Object::from_raw(&*package.elements.add(i)) }?;
+                    let element = unsafe { Object::from_raw(&*package.elements.add(i), depth + 1) }?;
                     elements.push(element, GFP_KERNEL)?;
                 }
                 Ok(Object::Package(elements))

@@ -42,6 +42,30 @@ impl<'a, T: NotifyHandler + 'a> NotifyRegistration<'a, T> {
     ///
     /// Fails with `EEXIST` when `device` already has a device notify handler.
     ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::acpi::{Device, NotifyHandler, NotifyRegistration};
+    /// use kernel::sync::atomic::{Atomic, Relaxed};
+    ///
+    /// struct Counter(Atomic<u32>);
+    ///
+    /// impl NotifyHandler for Counter {
+    ///     fn notify(&self, _event: u32) {
+    ///         self.0.fetch_add(1, Relaxed);
+    ///     }
+    /// }
+    ///
+    /// /// Counts the notifications of `adev` for as long as the result is kept.
+    /// fn count<'a>(adev: &'a Device) -> Result<Pin<KBox<NotifyRegistration<'a, Counter>>>> {
+    ///     // SAFETY: The registration is returned to the caller, who keeps it and drops it.
+    ///     KBox::pin_init(
+    ///         unsafe { NotifyRegistration::new(adev, Ok(Counter(Atomic::new(0)))) },
+    ///         GFP_KERNEL,
+    ///     )
+    /// }
+    /// ```
+    ///
     /// # Safety
     ///
     /// Callers must not `mem::forget()` the registration or otherwise prevent its [`Drop`]
@@ -68,9 +92,7 @@ impl<'a, T: NotifyHandler + 'a> NotifyRegistration<'a, T> {
                         this.as_ptr().cast(),
                     )
                 };
-                if status != 0 {
-                    return Err(EEXIST);
-                }
+                super::device::to_result(status)?;
             },
         })
     }
