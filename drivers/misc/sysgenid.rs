@@ -91,7 +91,11 @@ impl Ack {
     const TRACKED: u64 = 1;
 
     const fn new(generation: u32, epoch: u32, tracked: bool) -> Self {
-        Self(((generation as u64) << 32) | (((epoch as u64) << 1) & Self::EPOCH_MASK) | tracked as u64)
+        Self(
+            ((generation as u64) << 32)
+                | (((epoch as u64) << 1) & Self::EPOCH_MASK)
+                | tracked as u64,
+        )
     }
 
     const fn generation(self) -> u32 {
@@ -289,6 +293,29 @@ impl<P: Deref<Target = SysGenId>> Watch<P> {
         }
     }
 
+    /// Answers `read()`: first lets a backend report a restore that happened but is still being
+    /// handled, and waits for it; a caller that must not wait has nothing to read until it was
+    /// handled (`EAGAIN`), since the generation it would get is older. Then as
+    /// [`Watch::read_len`].
+    fn read_revalidated(&self, len: usize, wait: bool) -> Result<Option<u32>> {
+        if len >= GEN_SIZE && revalidate(wait) && !wait {
+            return Err(EAGAIN);
+        }
+        self.read_len(len, wait)
+    }
+
+    /// Answers `poll()`: whether the file is readable.
+    ///
+    /// A restore a backend detects is only reported to it, never waited for: handling it may
+    /// sleep and take locks, which has no place under epoll's mutex. Until it was handled the
+    /// file is not readable, as for a read that must not wait; the bump that ends it wakes the
+    /// poller. `register` adds the caller to the wait queue, before the check.
+    fn poll_revalidated(&self, register: impl FnOnce(&PollCondVar)) -> bool {
+        let pending = revalidate(false);
+        register(&self.sysgenid.changed);
+        !pending && self.is_outdated()
+    }
+
     /// Acknowledges `generation`, which must be the current one (`EINVAL` otherwise).
     fn acknowledge(&self, generation: u32) -> Result {
         let _counts = self.sysgenid.lock.lock();
@@ -300,7 +327,8 @@ impl<P: Deref<Target = SysGenId>> Watch<P> {
         if ack.is_of(current) {
             return Ok(());
         }
-        self.ack.store(current.with_tracked(ack.tracked()).0, Relaxed);
+        self.ack
+            .store(current.with_tracked(ack.tracked()).0, Relaxed);
         if ack.tracked() {
             self.sysgenid.settle_one();
         }
@@ -448,13 +476,7 @@ impl MiscDevice for SysGenIdFile {
 
     fn read_iter(kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterDest<'_>) -> Result<usize> {
         let me = kiocb.file();
-        let wait = !kiocb.is_nowait();
-        // A restore that happened but is still being handled: wait for it or, when the caller
-        // must not wait, have nothing to report yet; the bump that ends it wakes pollers.
-        if iov.len() >= GEN_SIZE && revalidate(wait) && !wait && !me.0.is_outdated() {
-            return Err(EAGAIN);
-        }
-        let Some(generation) = me.0.read_len(iov.len(), wait)? else {
+        let Some(generation) = me.0.read_revalidated(iov.len(), !kiocb.is_nowait())? else {
             return Ok(0);
         };
         if iov.copy_to_iter(&generation.to_ne_bytes()) != GEN_SIZE {
@@ -475,11 +497,10 @@ impl MiscDevice for SysGenIdFile {
     }
 
     fn poll(me: &SysGenIdFile, file: &File, table: &PollTable<'_>) -> u32 {
-        // Only a check: handling a restore may sleep and take locks, which has no place under
-        // epoll's mutex. The bump that ends it wakes this poller.
-        revalidate(false);
-        table.register_wait(file, &me.sysgenid().changed);
-        if me.0.is_outdated() {
+        if me
+            .0
+            .poll_revalidated(|changed| table.register_wait(file, changed))
+        {
             POLLIN | POLLRDNORM
         } else {
             0
@@ -600,7 +621,10 @@ mod tests {
         assert!(a.is_of(Ack::new(1, 0x1234_5678, false)));
         assert!(!a.is_of(Ack::new(0xdead_beef, 0x1234_5679, true)));
         // The epoch has 31 bits and wraps.
-        assert_eq!(Ack::new(0, 0x7fff_ffff, false).epoch().wrapping_add(1) & 0x7fff_ffff, 0);
+        assert_eq!(
+            Ack::new(0, 0x7fff_ffff, false).epoch().wrapping_add(1) & 0x7fff_ffff,
+            0
+        );
         assert!(Ack::new(0, 0x8000_0000, false).is_of(Ack::new(0, 0, false)));
     }
 
@@ -947,6 +971,98 @@ mod tests {
         Ok(())
     }
 
+    /// A backend that reports a restore in flight until it is settled, and then handles it
+    /// the way the vmfork chain would: reseed first, then bump.
+    struct FakeBackend {
+        sysgenid: Arc<SysGenId>,
+        pending: Atomic<u32>,
+        settles: Atomic<u32>,
+        /// The generation seen when the fake reseed ran; `u32::MAX` before it ran.
+        generation_at_reseed: Atomic<u32>,
+    }
+
+    impl kernel::sysgenid::Revalidate for FakeBackend {
+        fn pending(&self) -> bool {
+            self.pending.load(Relaxed) != 0
+        }
+
+        fn settle(&self) {
+            self.settles.fetch_add(1, Relaxed);
+            if self.pending.xchg(0, Relaxed) != 0 {
+                self.generation_at_reseed
+                    .store(self.sysgenid.generation(), Relaxed);
+                self.sysgenid.bump(0);
+            }
+        }
+    }
+
+    fn with_backend(test: impl FnOnce(&SysGenId, &FakeBackend) -> Result) -> Result {
+        let s = new_sysgenid()?;
+        let backend = KBox::pin_init(
+            kernel::sysgenid::Registration::new(FakeBackend {
+                sysgenid: s.clone(),
+                pending: Atomic::new(1),
+                settles: Atomic::new(0),
+                generation_at_reseed: Atomic::new(u32::MAX),
+            }),
+            GFP_KERNEL,
+        )?;
+        test(&s, backend.backend())
+    }
+
+    #[test]
+    fn read_answers_after_a_detected_restore_was_handled() -> Result {
+        with_backend(|s, backend| {
+            let w = watcher(s)?;
+            // Up to date, but a restore is in flight: the read waits for it and reports it.
+            assert_eq!(w.read_revalidated(GEN_SIZE, true), Ok(Some(1)));
+            assert_eq!(backend.settles.load(Relaxed), 1);
+            // Nothing moved before the backend had reseeded.
+            assert_eq!(backend.generation_at_reseed.load(Relaxed), 0);
+            // Handled: the next read is an ordinary one.
+            assert_eq!(w.read_revalidated(GEN_SIZE, false), Ok(Some(1)));
+            assert_eq!(backend.settles.load(Relaxed), 1);
+            Ok(())
+        })
+    }
+
+    #[test]
+    fn nowait_read_reports_nothing_while_a_restore_is_handled() -> Result {
+        with_backend(|s, backend| {
+            let w = watcher(s)?;
+            assert_eq!(w.read_revalidated(GEN_SIZE, false), Err(EAGAIN));
+            // Not even an outdated file: what it would read is older than the restore.
+            s.bump(0);
+            assert_eq!(w.read_revalidated(GEN_SIZE, false), Err(EAGAIN));
+            assert_eq!(backend.settles.load(Relaxed), 0);
+            assert_eq!(s.generation(), 1);
+            // Sizes are checked before anything is asked.
+            assert_eq!(w.read_revalidated(0, true), Ok(None));
+            assert_eq!(w.read_revalidated(3, true), Err(EINVAL));
+            assert_eq!(backend.settles.load(Relaxed), 0);
+            Ok(())
+        })
+    }
+
+    #[test]
+    fn poll_never_waits_for_a_detected_restore() -> Result {
+        with_backend(|s, backend| {
+            let w = watcher(s)?;
+            let mut registered = false;
+            assert!(!w.poll_revalidated(|_| registered = true));
+            assert!(registered);
+            // Not even an outdated file, until the restore in flight was handled.
+            s.bump(0);
+            assert!(!w.poll_revalidated(|_| ()));
+            assert_eq!(backend.settles.load(Relaxed), 0);
+            assert_eq!(s.generation(), 1);
+            // Once the handling is done (here: by a read), the poller sees it.
+            assert_eq!(w.read_revalidated(GEN_SIZE, true), Ok(Some(2)));
+            assert!(w.poll_revalidated(|_| ()));
+            Ok(())
+        })
+    }
+
     #[test]
     fn bump_from_atomic_context() -> Result {
         let s = new_sysgenid()?;
@@ -967,10 +1083,8 @@ mod tests {
     fn bumps_once_per_vmfork_notification() -> Result {
         let s = new_sysgenid()?;
         let w = watcher(&s)?;
-        let registration = KBox::pin_init(
-            VmforkRegistration::new(BumpOnVmfork(s.clone())),
-            GFP_KERNEL,
-        )?;
+        let registration =
+            KBox::pin_init(VmforkRegistration::new(BumpOnVmfork(s.clone())), GFP_KERNEL)?;
         #[cfg(CONFIG_VMGENID)]
         {
             kernel::random::add_vmfork_randomness(&[0x3c; 16]);

@@ -294,7 +294,8 @@ enum Notifier<'bound> {
 /// queues the tracker's work any more, and `Drop` then waits for that work.
 struct VmGenId<'bound> {
     #[cfg(CONFIG_SYSGENID)]
-    _revalidate: Option<Pin<KBox<kernel::sysgenid::Registration<Revalidator<MappedGuid, KernelRng>>>>>,
+    _revalidate:
+        Option<Pin<KBox<kernel::sysgenid::Registration<Revalidator<MappedGuid, KernelRng>>>>>,
     _notifier: Notifier<'bound>,
     tracker: Arc<SystemTracker>,
 }
@@ -379,7 +380,10 @@ impl<'bound> VmGenId<'bound> {
     /// guest RAM that the VMM leaves out of the memory node so that the guest maps it itself.
     fn probe_of(pdev: &'bound platform::Device<Core<'_>>) -> Result<Self> {
         let dev: &device::Device = pdev.as_ref();
-        let map = pdev.io_request_by_index(0).ok_or(ENODEV)?.memremap(Flags::WB)?;
+        let map = pdev
+            .io_request_by_index(0)
+            .ok_or(ENODEV)?
+            .memremap(Flags::WB)?;
         let tracker = Self::tracker(map)?;
         let notifier = KBox::pin_init(
             // SAFETY: The registration is kept in the device data, never forgotten.
@@ -483,6 +487,8 @@ mod tests {
     struct Calls {
         device_randomness: Atomic<u32>,
         reseeds: Atomic<u32>,
+        /// The task that reseeded last.
+        reseeder: Atomic<usize>,
         /// The low half of the last ID given to the RNG.
         last_seed: Atomic<u64>,
     }
@@ -498,8 +504,13 @@ mod tests {
 
         fn add_vmfork_randomness(&self, guid: &Guid) {
             self.0.reseeds.fetch_add(1, Relaxed);
+            self.0.reseeder.store(current_task(), Relaxed);
             self.0.last_seed.store(low_half(guid), Relaxed);
         }
+    }
+
+    fn current_task() -> usize {
+        kernel::current!().as_ptr() as usize
     }
 
     fn low_half(guid: &Guid) -> u64 {
@@ -513,6 +524,7 @@ mod tests {
             Calls {
                 device_randomness: Atomic::new(0),
                 reseeds: Atomic::new(0),
+                reseeder: Atomic::new(0),
                 last_seed: Atomic::new(0),
             },
             GFP_KERNEL,
@@ -583,9 +595,10 @@ mod tests {
             let _atomic = lock.lock();
             assert!(tracker.pending());
         }
-        // As from `read()`: returns once the queued work has reseeded.
+        // As from `read()`: returns once the queued work has reseeded, in the work item.
         tracker.settle();
         assert_eq!(calls.reseeds.load(Relaxed), 1);
+        assert_ne!(calls.reseeder.load(Relaxed), current_task());
         assert_eq!(calls.last_seed.load(Relaxed), 2);
         assert!(!tracker.pending());
         // The late notification for the same ID changes nothing.
