@@ -176,11 +176,6 @@ impl SysGenId {
         Ack(self.current.load(Acquire))
     }
 
-    /// Returns the current generation.
-    fn generation(&self) -> u32 {
-        self.current().generation()
-    }
-
     /// Returns the number of watchers that have not acknowledged the current generation.
     fn outdated(&self) -> u32 {
         self.outdated.load(Relaxed)
@@ -584,6 +579,12 @@ mod tests {
         time::{delay::fsleep, Delta},
         workqueue::{self, impl_has_work, new_work, Work, WorkItem},
     };
+
+    impl SysGenId {
+        fn generation(&self) -> u32 {
+            self.current().generation()
+        }
+    }
 
     fn new_sysgenid() -> Result<Arc<SysGenId>> {
         Arc::pin_init(SysGenId::new(), GFP_KERNEL)
