@@ -41,7 +41,7 @@ KUNIT_SOURCES := drivers/misc/sysgenid.rs drivers/virt/vmgenid.rs
 .PHONY: help demo check toolchain tree patches patches-check apply kunit \
 	work-tree bisect-check guest-kernel norust-kernel vmgenid-module-kernel \
 	no-sysgenid-kernel c-vmgenid-kernel build-matrix guest-probe guest-progs kselftest \
-	snapshot snapshot-c-vmgenid \
+	snapshot snapshot-c-vmgenid snapshot-debug \
 	e2e lint docs bench-kernel bench bench-smoke debug-kernel stress stress-smoke \
 	clean-cache
 
@@ -204,6 +204,13 @@ snapshot-c-vmgenid: c-vmgenid-kernel guest-progs
 		python3 /src/scripts/snapshot.py $(C_VMGENID_BZIMAGE) \
 			/tmp/snapshot.cpio /tmp/snapshot --stage snapshot-c-vmgenid'
 
+## snapshot-debug the same story in the debug guest (lockdep, KASAN; WireGuard on the vmfork chain): no report
+snapshot-debug: debug-kernel guest-progs
+	@$(RUN) sh -c 'sh /src/scripts/guest-initramfs.sh /tmp/snapshot.cpio \
+			/src/guest/snapshot-init.sh $(C_BUILD)/guest-progs && \
+		python3 /src/scripts/snapshot.py $(DEBUG_BUILD)/arch/x86/boot/bzImage \
+			/tmp/snapshot.cpio /tmp/snapshot --stage snapshot-debug --slow 3'
+
 ## lint           checkpatch --strict on every patch, rustfmt, the uapi header in C and C++, clippy
 lint: guest-progs vmgenid-module-kernel no-sysgenid-kernel
 	@$(RUN) sh /src/scripts/lint.sh $(C_PRISTINE) /src/patches $(C_BUILD)/headers/usr/include \
@@ -229,8 +236,8 @@ docs: guest-kernel
 		test $$s1 -eq 0 -a $$s2 -eq 0 -a $$s3 -eq 0 -a $$w1 -eq 0 -a $$w2 -eq 0 && \
 			echo "docs: 1 passed, 0 failed" || { echo "docs: 0 passed, 1 failed"; exit 1; }'
 
-## e2e            the QEMU checks: probe, kselftest, both snapshots, a short stress run, a benchmark smoke run
-e2e: guest-probe kselftest snapshot snapshot-c-vmgenid stress-smoke bench-smoke
+## e2e            the QEMU checks: probe, kselftest, three snapshots, a short stress run, a benchmark smoke run
+e2e: guest-probe kselftest snapshot snapshot-c-vmgenid snapshot-debug stress-smoke bench-smoke
 
 ## debug-kernel   the hardening guest: lockdep, KASAN, UBSAN, DEBUG_LIST, kmemleak, fault injection
 debug-kernel: work-tree

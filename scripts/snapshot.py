@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Snapshot restore by two VMM processes, the reason SysGenId exists.
 
-usage: snapshot.py KERNEL INITRD WORKDIR [--narrate] [--stage NAME]
+usage: snapshot.py KERNEL INITRD WORKDIR [--narrate] [--stage NAME] [--append ARGS] [--slow N]
 
 VMM process A boots the guest, whose /init starts guest/sysgenid-watchers
 (a blocking reader, an epoll poller, an mmap checker and an orchestrator),
@@ -37,6 +37,10 @@ QEMU = [
 BOOT_TIMEOUT = 90
 RESTORE_TIMEOUT = 60
 QUIET_PERIOD = 5
+# Kernel reports that fail a clone; warnings reach the console with loglevel=5.
+REPORT = re.compile(r"WARNING: |BUG: |KASAN: |UBSAN: |Oops|INFO: task .* blocked|"
+                    r"suspicious RCU usage|possible (circular|recursive) locking")
+APPEND = ["console=ttyS0", "panic=-1", "quiet", "loglevel=5"]
 
 
 class Vmm:
@@ -51,7 +55,7 @@ class Vmm:
                 os.unlink(path)
         args = QEMU + [
             "-kernel", kernel, "-initrd", initrd,
-            "-append", "console=ttyS0 panic=-1 quiet",
+            "-append", " ".join(APPEND),
             "-drive", f"if=none,id=state,format=qcow2,file={disk}",
             "-serial", f"file:{self.console}",
             "-qmp", f"unix:{qmp_path},server=on,wait=off",
@@ -191,6 +195,11 @@ def restore(name, args, checks, gen0):
         checks.check(f"{name}.orchestrator_wait_returned_0",
                      orch.group(2) == "0" and orch.group(4) == "0",
                      f"wait={orch.group(2)} errno={orch.group(3)} outdated={orch.group(4)}")
+        time.sleep(QUIET_PERIOD)
+        reports = [l for l in vmm.lines() if REPORT.search(l)]
+        checks.check(f"{name}.no_kernel_report", not reports, "; ".join(reports[:3]))
+        if reports:
+            print("\n".join(vmm.lines()[-60:]))
         return reader.group(2)
     finally:
         vmm.close()
@@ -200,6 +209,12 @@ def main():
     kernel, initrd, work = sys.argv[1:4]
     opts = sys.argv[4:]
     stage = opts[opts.index("--stage") + 1] if "--stage" in opts else "snapshot"
+    if "--slow" in opts:
+        global BOOT_TIMEOUT, RESTORE_TIMEOUT
+        BOOT_TIMEOUT *= int(opts[opts.index("--slow") + 1])
+        RESTORE_TIMEOUT *= int(opts[opts.index("--slow") + 1])
+    if "--append" in opts:
+        APPEND.extend(opts[opts.index("--append") + 1].split())
     checks = Checks("--narrate" in opts, stage)
     os.makedirs(work, exist_ok=True)
     disk = os.path.join(work, "disk.qcow2")
