@@ -12,6 +12,20 @@
 ///
 /// As with `capable()` in C, a successful check is audited and marks the task as having used
 /// superuser privileges, so call it only when the privilege is about to be used.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::capability;
+///
+/// /// Checks the privilege of an operation that changes state for the whole system.
+/// fn may_restore_system() -> Result {
+///     if !capability::checkpoint_restore_capable() {
+///         return Err(EPERM);
+///     }
+///     Ok(())
+/// }
+/// ```
 pub fn checkpoint_restore_capable() -> bool {
     // SAFETY: `init_user_ns` is a static object that lives as long as the kernel, and the check
     // only reads it.
