@@ -289,11 +289,12 @@ impl<P: Deref<Target = SysGenId>> Watch<P> {
     }
 
     /// Answers `read()`: first lets a backend report a restore that happened but is still being
-    /// handled, and waits for it; a caller that must not wait has nothing to read until it was
-    /// handled (`EAGAIN`), since the generation it would get is older. Then as
-    /// [`Watch::read_len`].
+    /// handled, and waits for it, so that a read never answers with a generation older than a
+    /// restore it detected. A caller that must not wait gets what the file has now: the current
+    /// generation if it is outdated (the bump that ends the handling makes it readable again),
+    /// `EAGAIN` otherwise. Then as [`Watch::read_len`].
     fn read_revalidated(&self, len: usize, wait: bool) -> Result<Option<u32>> {
-        if len >= GEN_SIZE && revalidate(wait) && !wait {
+        if len >= GEN_SIZE && revalidate(wait) && !wait && !self.is_outdated() {
             return Err(EAGAIN);
         }
         self.read_len(len, wait)
@@ -302,13 +303,12 @@ impl<P: Deref<Target = SysGenId>> Watch<P> {
     /// Answers `poll()`: whether the file is readable.
     ///
     /// A restore a backend detects is only reported to it, never waited for: handling it may
-    /// sleep and take locks, which has no place under epoll's mutex. Until it was handled the
-    /// file is not readable, as for a read that must not wait; the bump that ends it wakes the
-    /// poller. `register` adds the caller to the wait queue, before the check.
+    /// sleep and take locks, which has no place under epoll's mutex, and the bump that ends it
+    /// wakes the poller. `register` adds the caller to the wait queue, before the check.
     fn poll_revalidated(&self, register: impl FnOnce(&PollCondVar)) -> bool {
-        let pending = revalidate(false);
+        revalidate(false);
         register(&self.sysgenid.changed);
-        !pending && self.is_outdated()
+        self.is_outdated()
     }
 
     /// Acknowledges `generation`, which must be the current one (`EINVAL` otherwise).
@@ -894,7 +894,7 @@ mod tests {
             GFP_KERNEL,
         )?;
         let start = || {
-            let _ = workqueue::system().enqueue(sleeper.clone());
+            let _ = workqueue::system_long().enqueue(sleeper.clone());
             // Polls a condition; the delay only paces the polling.
             while sleeper.sysgenid.lock.lock().sleepers == 0 && sleeper.result.lock().is_none() {
                 fsleep(Delta::from_millis(1));
@@ -1032,9 +1032,9 @@ mod tests {
         with_backend(|s, backend| {
             let w = watcher(s)?;
             assert_eq!(w.read_revalidated(GEN_SIZE, false), Err(EAGAIN));
-            // Not even an outdated file: what it would read is older than the restore.
+            // An outdated file has something to read: the generation it has not acknowledged.
             s.bump(0);
-            assert_eq!(w.read_revalidated(GEN_SIZE, false), Err(EAGAIN));
+            assert_eq!(w.read_revalidated(GEN_SIZE, false), Ok(Some(1)));
             assert_eq!(backend.settles.load(Relaxed), 0);
             assert_eq!(s.generation(), 1);
             // Sizes are checked before anything is asked.
@@ -1052,9 +1052,10 @@ mod tests {
             let mut registered = false;
             assert!(!w.poll_revalidated(|_| registered = true));
             assert!(registered);
-            // Not even an outdated file, until the restore in flight was handled.
+            // An outdated file is readable while a restore is in flight: the bump that handles
+            // the restore may already have happened, and would then wake no one again.
             s.bump(0);
-            assert!(!w.poll_revalidated(|_| ()));
+            assert!(w.poll_revalidated(|_| ()));
             assert_eq!(backend.settles.load(Relaxed), 0);
             assert_eq!(s.generation(), 1);
             // Once the handling is done (here: by a read), the poller sees it.

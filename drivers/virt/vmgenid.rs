@@ -166,7 +166,7 @@ impl<S: GuidSource, E: Entropy> Tracker<S, E> {
             return false;
         }
         // Already queued is fine: that run reads the ID after this.
-        let _ = workqueue::system().enqueue(self.clone());
+        let _ = workqueue::system_long().enqueue(self.clone());
         true
     }
 
@@ -179,7 +179,7 @@ impl<S: GuidSource, E: Entropy> Tracker<S, E> {
         // The work may have run between `pending` and here and found the next change: queue it
         // again, and wait for a check that starts after this point.
         let seen = *checks;
-        let _ = workqueue::system().enqueue(self.clone());
+        let _ = workqueue::system_long().enqueue(self.clone());
         while *checks == seen {
             self.checked.wait(&mut checks);
         }
@@ -645,7 +645,7 @@ mod tests {
                 }),
                 GFP_KERNEL,
             )?;
-            let _ = workqueue::system().enqueue(racer.clone());
+            let _ = workqueue::system_long().enqueue(racer.clone());
             if tracker.pending() {
                 tracker.settle();
             }
