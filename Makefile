@@ -37,6 +37,10 @@ NO_SYSGENID_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/no-sysgenid.config
 C_VMGENID_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/c-vmgenid.config
 C_VMGENID_BZIMAGE := $(C_BUILD)/x86_64-c-vmgenid/arch/x86/boot/bzImage
 KUNIT_SOURCES := drivers/misc/sysgenid.rs drivers/virt/vmgenid.rs
+# The kernel crate files whose doctests the series adds or extends; UML has no
+# ACPI, so the ACPI examples are only compiled in the x86_64 builds.
+KUNIT_DOCTESTS := random.rs sysgenid.rs io/memremap.rs io/mem.rs capability.rs page.rs \
+	mm/virt.rs fs/file.rs fs/kiocb.rs miscdevice.rs workqueue.rs
 
 .PHONY: help demo check toolchain tree patches patches-check apply kunit \
 	work-tree bisect-check guest-kernel norust-kernel vmgenid-module-kernel \
@@ -94,7 +98,8 @@ kunit: work-tree
 			$(addprefix --kunitconfig /src/,$(KUNIT_CONFIGS)) \
 			--json=$(C_BUILD)/kunit.json; \
 		python3 /src/scripts/kunit-results.py $(C_BUILD)/kunit.json \
-			$(addprefix /src/,$(KUNIT_SOURCES))'
+			$(addprefix /src/,$(KUNIT_SOURCES)) \
+			--doctests $(addprefix $(C_WORK)/rust/kernel/,$(KUNIT_DOCTESTS))'
 
 ## bisect-check   build every prefix of the series (x86_64, LLVM=1, the guest fragments), incrementally
 bisect-check: work-tree

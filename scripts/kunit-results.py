@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Check KUnit results against the tests the sources declare.
 
-usage: kunit-results.py RESULTS.json SOURCE.rs...
+usage: kunit-results.py RESULTS.json SOURCE.rs... [--doctests KERNEL_CRATE_FILE.rs...]
 
 Every `#[test]` function of a `#[kunit_tests(suite)]` module in the given
 sources must appear in the results and pass; a test that is missing (its
 suite was not built, or the kernel crashed before reaching it) counts as a
-failure.  Prints one line per test and a closing `N passed, N failed`.
+failure.  Likewise every doctest of the given rust/kernel files, which
+CONFIG_RUST_KERNEL_DOCTESTS turns into the tests
+rust_doctests_kernel.rust_doctest_kernel_<path>_<n>.  Prints one line per test and a closing `N passed, N failed`.
 Exits 1 on any failure or missing test.
 """
 
@@ -34,6 +36,22 @@ def declared(paths):
     return tests
 
 
+FENCE = re.compile(r"^\s*///\s*```")
+
+
+def doctests(paths):
+    """(suite, test) pairs for the doctests of rust/kernel files, in order."""
+    tests = []
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            fences = sum(1 for line in f if FENCE.match(line))
+        rel = path.split("rust/kernel/", 1)[1]
+        stem = re.sub(r"[^A-Za-z0-9]", "_", rel)
+        tests += [("rust_doctests_kernel", f"rust_doctest_kernel_{stem}_{n}")
+                  for n in range(fences // 2)]
+    return tests
+
+
 def reported(group, found):
     """Walk KernelCI JSON groups; map (suite, test) to its status."""
     for case in group.get("test_cases", []):
@@ -53,7 +71,10 @@ def main():
         print(f"kunit-results: no usable results ({e})")
         results = {}
 
-    expected = declared(sys.argv[2:])
+    args = sys.argv[2:]
+    docs = args[args.index("--doctests") + 1:] if "--doctests" in args else []
+    sources = args[:args.index("--doctests")] if "--doctests" in args else args
+    expected = declared(sources) + doctests(docs)
     if not expected:
         sys.exit("kunit-results: the sources declare no KUnit test")
 

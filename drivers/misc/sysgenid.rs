@@ -127,7 +127,19 @@ struct Counts {
     watchers: u32,
     /// Tasks asleep in `read()` or `SYSGENID_WAIT_WATCHERS`, so that a test can act once a
     /// waiter is queued rather than after a guessed delay.
+    #[cfg(CONFIG_KUNIT)]
     sleepers: u32,
+}
+
+impl Counts {
+    /// Notes that a task goes to sleep (`1`) or woke (`-1`), for the tests.
+    #[cfg(CONFIG_KUNIT)]
+    fn sleeping(&mut self, delta: i32) {
+        self.sleepers = self.sleepers.wrapping_add_signed(delta);
+    }
+
+    #[cfg(not(CONFIG_KUNIT))]
+    fn sleeping(&mut self, _delta: i32) {}
 }
 
 /// The system generation and everyone watching it.
@@ -159,6 +171,7 @@ impl SysGenId {
             lock <- new_spinlock_irq!(
                 Counts {
                     watchers: 0,
+                    #[cfg(CONFIG_KUNIT)]
                     sleepers: 0,
                 },
                 "SysGenId::lock"
@@ -269,9 +282,9 @@ impl<P: Deref<Target = SysGenId>> Watch<P> {
             if !self.ack().is_of(current) {
                 return Ok(current.generation());
             }
-            counts.sleepers += 1;
+            counts.sleeping(1);
             let signal = self.sysgenid.changed.wait_interruptible(&mut counts);
-            counts.sleepers -= 1;
+            counts.sleeping(-1);
             if signal {
                 return Err(ERESTARTSYS);
             }
@@ -290,12 +303,11 @@ impl<P: Deref<Target = SysGenId>> Watch<P> {
 
     /// Answers `read()`: first lets a backend report a restore that happened but is still being
     /// handled, and waits for it, so that a read never answers with a generation older than a
-    /// restore it detected. A caller that must not wait gets what the file has now: the current
-    /// generation if it is outdated (the bump that ends the handling makes it readable again),
-    /// `EAGAIN` otherwise. Then as [`Watch::read_len`].
+    /// restore it detected; a caller that must not wait gets what the file has now (the bump
+    /// that ends the handling wakes it). Then as [`Watch::read_len`].
     fn read_revalidated(&self, len: usize, wait: bool) -> Result<Option<u32>> {
-        if len >= GEN_SIZE && revalidate(wait) && !wait && !self.is_outdated() {
-            return Err(EAGAIN);
+        if len >= GEN_SIZE {
+            revalidate(wait)?;
         }
         self.read_len(len, wait)
     }
@@ -306,7 +318,8 @@ impl<P: Deref<Target = SysGenId>> Watch<P> {
     /// sleep and take locks, which has no place under epoll's mutex, and the bump that ends it
     /// wakes the poller. `register` adds the caller to the wait queue, before the check.
     fn poll_revalidated(&self, register: impl FnOnce(&PollCondVar)) -> bool {
-        revalidate(false);
+        // Without waiting, there is nothing to fail.
+        let _ = revalidate(false);
         register(&self.sysgenid.changed);
         self.is_outdated()
     }
@@ -384,12 +397,12 @@ impl<P: Deref<Target = SysGenId>> Watch<P> {
             if left == 0 {
                 return Err(ETIMEDOUT);
             }
-            counts.sleepers += 1;
+            counts.sleeping(1);
             let woken = self
                 .sysgenid
                 .settled
                 .wait_interruptible_timeout(&mut counts, left);
-            counts.sleepers -= 1;
+            counts.sleeping(-1);
             left = match woken {
                 CondVarTimeoutResult::Woken { jiffies } => jiffies,
                 CondVarTimeoutResult::Timeout => 0,
@@ -516,14 +529,20 @@ impl MiscDevice for SysGenIdFile {
     }
 
     fn ioctl(me: &SysGenIdFile, file: &File, cmd: u32, arg: usize) -> Result<isize> {
-        // No ioctl answers from before a restore it could have seen.
-        revalidate(true);
+        match cmd {
+            // No ioctl answers from before a restore it could have seen.
+            uapi::SYSGENID_SET_WATCHER_TRACKING
+            | uapi::SYSGENID_WAIT_WATCHERS
+            | uapi::SYSGENID_FORCE_GEN_UPDATE
+            | uapi::SYSGENID_GET_OUTDATED_WATCHERS => revalidate(true)?,
+            // Not ours (`isatty()`, say): refused at once.
+            _ => return Err(ENOTTY),
+        };
         match cmd {
             uapi::SYSGENID_SET_WATCHER_TRACKING => me.set_tracking(file, arg),
             uapi::SYSGENID_WAIT_WATCHERS => me.wait_watchers(arg),
             uapi::SYSGENID_FORCE_GEN_UPDATE => me.force_update(arg),
-            uapi::SYSGENID_GET_OUTDATED_WATCHERS => Ok(me.sysgenid().outdated() as isize),
-            _ => Err(ENOTTY),
+            _ => Ok(me.sysgenid().outdated() as isize),
         }
     }
 
@@ -982,18 +1001,20 @@ mod tests {
         generation_at_reseed: Atomic<u32>,
     }
 
-    impl kernel::sysgenid::Revalidate for FakeBackend {
+    // SAFETY: `pending` only loads an atomic.
+    unsafe impl kernel::sysgenid::Revalidate for FakeBackend {
         fn pending(&self) -> bool {
             self.pending.load(Relaxed) != 0
         }
 
-        fn settle(&self) {
+        fn settle(&self) -> Result {
             self.settles.fetch_add(1, Relaxed);
             if self.pending.xchg(0, Relaxed) != 0 {
                 self.generation_at_reseed
                     .store(self.sysgenid.generation(), Relaxed);
                 self.sysgenid.bump(0);
             }
+            Ok(())
         }
     }
 

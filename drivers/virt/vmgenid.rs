@@ -21,12 +21,12 @@ use kernel::{
     device::{self, Core},
     io::memremap::{Flags, MemRemap},
     irq::{self, IrqReturn, ThreadedHandler},
-    new_condvar, new_mutex, new_work, of, platform,
+    new_condvar, new_mutex, new_spinlock, new_work, of, platform,
     prelude::*,
     random,
     sync::{
         atomic::{Acquire, Atomic, Release},
-        Arc, CondVar, Mutex,
+        Arc, CondVar, Mutex, SpinLock,
     },
     workqueue::{self, impl_has_work, Work, WorkItem},
 };
@@ -94,19 +94,28 @@ impl AtomicGuid {
     }
 }
 
+/// Which checks of the ID have started and finished; see [`Tracker::settle`].
+struct Checks {
+    started: u64,
+    finished: u64,
+}
+
 /// Follows the VM generation ID and reseeds the RNG when it changes.
 #[pin_data]
 struct Tracker<S: GuidSource, E: Entropy> {
     source: S,
     entropy: E,
     /// Held while acting on the ID, so that one change leads to exactly one reseed however many
-    /// paths notice it at once. Counts the checks made under it.
+    /// paths notice it at once.
     #[pin]
-    checks: Mutex<u64>,
-    /// Notified at the end of every check made under `checks`.
+    acting: Mutex<()>,
+    /// Counts the checks made under `acting`, for [`Tracker::settle`].
+    #[pin]
+    checks: SpinLock<Checks>,
+    /// Notified when a check finishes.
     #[pin]
     checked: CondVar,
-    /// The ID last acted on, stored once its reseed is done. Written under `checks`; read
+    /// The ID last acted on, stored once its reseed is done. Written under `acting`; read
     /// without it, because every `/dev/sysgenid` syscall compares it.
     acted: AtomicGuid,
     /// Runs [`Tracker::check`] for a change found by [`Tracker::pending`].
@@ -134,7 +143,14 @@ impl<S: GuidSource, E: Entropy> Tracker<S, E> {
         pin_init!(Self {
             source,
             entropy,
-            checks <- new_mutex!(0, "vmgenid::Tracker::checks"),
+            acting <- new_mutex!((), "vmgenid::Tracker::acting"),
+            checks <- new_spinlock!(
+                Checks {
+                    started: 0,
+                    finished: 0,
+                },
+                "vmgenid::Tracker::checks"
+            ),
             checked <- new_condvar!("vmgenid::Tracker::checked"),
             acted: AtomicGuid::new(&guid),
             work <- new_work!("vmgenid::Tracker::work"),
@@ -147,14 +163,19 @@ impl<S: GuidSource, E: Entropy> Tracker<S, E> {
     /// when it returns, the reseed for the ID it read is done, by this call or another. May
     /// sleep.
     fn check(&self) -> bool {
-        let mut checks = self.checks.lock();
+        let _acting = self.acting.lock();
+        let this_check = {
+            let mut checks = self.checks.lock();
+            checks.started += 1;
+            checks.started
+        };
         let guid = self.source.read();
         let changed = !self.acted.holds(&guid);
         if changed {
             self.entropy.add_vmfork_randomness(&guid);
             self.acted.store(&guid);
         }
-        *checks += 1;
+        self.checks.lock().finished = this_check;
         self.checked.notify_all();
         changed
     }
@@ -170,28 +191,30 @@ impl<S: GuidSource, E: Entropy> Tracker<S, E> {
         true
     }
 
-    /// Returns once a change [`Tracker::pending`] found has been acted on. May sleep.
-    fn settle(self: &Arc<Self>) {
+    /// Returns once a change [`Tracker::pending`] found has been acted on; `ERESTARTSYS` if a
+    /// signal comes first. May sleep, but takes no lock that the reseed holds.
+    fn settle(self: &Arc<Self>) -> Result {
         let mut checks = self.checks.lock();
         if self.acted.holds(&self.source.read()) {
-            return;
+            return Ok(());
         }
-        // The work may have run between `pending` and here and found the next change: queue it
-        // again, and wait for a check that starts after this point.
-        let seen = *checks;
+        // A check already running may have read the ID before it changed: wait for one that
+        // starts after this point, and make sure one is queued.
+        let after = checks.started;
         let _ = workqueue::system_long().enqueue(self.clone());
-        while *checks == seen {
-            self.checked.wait(&mut checks);
+        while checks.finished <= after {
+            if self.checked.wait_interruptible(&mut checks) {
+                return Err(ERESTARTSYS);
+            }
         }
+        Ok(())
     }
 
     /// Waits until the work item is neither queued nor running.
     ///
     /// Only meaningful once nothing can queue it again.
     fn flush(&self) {
-        // SAFETY: `work` is an initialised work item inside this pinned tracker, which lives
-        // until this returns.
-        unsafe { kernel::bindings::flush_work(Work::raw_get(&self.work)) };
+        self.work.flush();
     }
 }
 
@@ -228,14 +251,16 @@ impl<T: Check> ThreadedHandler for Notified<T> {
 #[cfg(CONFIG_SYSGENID)]
 struct Revalidator<S: GuidSource, E: Entropy>(Arc<Tracker<S, E>>);
 
+// SAFETY: `pending` reads the mapped ID, compares it with atomics and queues work, none of
+// which sleeps.
 #[cfg(CONFIG_SYSGENID)]
-impl<S: GuidSource, E: Entropy> kernel::sysgenid::Revalidate for Revalidator<S, E> {
+unsafe impl<S: GuidSource, E: Entropy> kernel::sysgenid::Revalidate for Revalidator<S, E> {
     fn pending(&self) -> bool {
         self.0.pending()
     }
 
-    fn settle(&self) {
-        self.0.settle();
+    fn settle(&self) -> Result {
+        self.0.settle()
     }
 }
 
@@ -288,26 +313,28 @@ enum Notifier<'bound> {
     },
 }
 
+/// The registration of a bound device's revalidate check.
+#[cfg(CONFIG_SYSGENID)]
+type RevalidateRegistration =
+    Pin<KBox<kernel::sysgenid::Registration<Revalidator<MappedGuid, KernelRng>>>>;
+
 /// A bound VM generation ID device.
 ///
-/// Fields drop in order: the revalidate check and the notification go first, so that nothing
-/// queues the tracker's work any more, and `Drop` then waits for that work.
+/// Only the revalidate check queues the tracker's work; `Drop` removes the check and then waits
+/// for the work, so that no work of this module outlives the device. The notification handler,
+/// which acts in place, goes with the fields afterwards.
 struct VmGenId<'bound> {
     #[cfg(CONFIG_SYSGENID)]
-    _revalidate:
-        Option<Pin<KBox<kernel::sysgenid::Registration<Revalidator<MappedGuid, KernelRng>>>>>,
+    revalidate: Option<RevalidateRegistration>,
+    /// Held for its `Drop`, which removes the handler.
     _notifier: Notifier<'bound>,
     tracker: Arc<SystemTracker>,
 }
 
 impl Drop for VmGenId<'_> {
     fn drop(&mut self) {
-        // The fields are dropped after this: take the queuers away first.
         #[cfg(CONFIG_SYSGENID)]
-        drop(self._revalidate.take());
-        // A notification still running may not queue work (only the check does), but one
-        // that ran just before may have left it queued; it holds its own reference, so all this
-        // ensures is that no work of this module outlives the device.
+        drop(self.revalidate.take());
         self.tracker.flush();
     }
 }
@@ -326,8 +353,8 @@ impl<'bound> VmGenId<'bound> {
         let _ = dev;
         Self {
             #[cfg(CONFIG_SYSGENID)]
-            _revalidate: revalidate,
-            _notifier: notifier,
+            revalidate,
+            notifier,
             tracker,
         }
     }
@@ -566,7 +593,7 @@ mod tests {
         let (tracker, calls) = new_tracker(7)?;
         assert!(!tracker.check());
         assert!(!tracker.pending());
-        tracker.settle();
+        tracker.settle()?;
         assert_eq!(calls.reseeds.load(Relaxed), 0);
         assert_eq!(calls.device_randomness.load(Relaxed), 1);
         Ok(())
@@ -596,7 +623,7 @@ mod tests {
             assert!(tracker.pending());
         }
         // As from `read()`: returns once the queued work has reseeded, in the work item.
-        tracker.settle();
+        tracker.settle()?;
         assert_eq!(calls.reseeds.load(Relaxed), 1);
         assert_ne!(calls.reseeder.load(Relaxed), current_task());
         assert_eq!(calls.last_seed.load(Relaxed), 2);
@@ -647,7 +674,7 @@ mod tests {
             )?;
             let _ = workqueue::system_long().enqueue(racer.clone());
             if tracker.pending() {
-                tracker.settle();
+                tracker.settle()?;
             }
             assert_eq!(calls.last_seed.load(Relaxed), n);
             racer.done.wait_for_completion();

@@ -48,7 +48,24 @@ pub fn add_vmfork_randomness(unique_vm_id: &[u8]) {
 }
 
 /// What to do after the virtual machine was forked or restored.
-pub trait VmforkNotify: Send + Sync {
+///
+/// `'static`, because a registration that is leaked stays on the chain for good.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::random::VmforkNotify;
+///
+/// /// Logs every fork.
+/// struct LogForks;
+///
+/// impl VmforkNotify for LogForks {
+///     fn vmfork(&self) {
+///         pr_info!("this virtual machine was forked or restored\n");
+///     }
+/// }
+/// ```
+pub trait VmforkNotify: Send + Sync + 'static {
     /// Called once for every fork, after the random number generator was reseeded.
     ///
     /// Runs in process context from the task that reported the fork, and may sleep; every
@@ -57,6 +74,8 @@ pub trait VmforkNotify: Send + Sync {
 }
 
 /// A place on the random number generator's vmfork notifier chain, removed on drop.
+///
+/// Dropping it may sleep: it waits until no call to the handler is running.
 ///
 /// `add_vmfork_randomness()` reseeds the generator and then calls [`VmforkNotify::vmfork`] on
 /// every registration, so a registration never hears of a fork before the reseed. Without
@@ -108,6 +127,22 @@ unsafe impl<T: VmforkNotify> Sync for VmforkRegistration<T> {}
 
 impl<T: VmforkNotify> VmforkRegistration<T> {
     /// Adds `handler` to the vmfork chain. May sleep.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::random::{VmforkNotify, VmforkRegistration};
+    ///
+    /// struct Quiet;
+    ///
+    /// impl VmforkNotify for Quiet {
+    ///     fn vmfork(&self) {}
+    /// }
+    ///
+    /// let registration = KBox::pin_init(VmforkRegistration::new(Quiet), GFP_KERNEL)?;
+    /// drop(registration); // Off the chain again.
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn new(handler: T) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             // First, so that it is there when the chain calls the block registered below.
@@ -128,6 +163,22 @@ impl<T: VmforkNotify> VmforkRegistration<T> {
     }
 
     /// Returns the handler this registration calls.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::random::{VmforkNotify, VmforkRegistration};
+    ///
+    /// struct Named(&'static str);
+    ///
+    /// impl VmforkNotify for Named {
+    ///     fn vmfork(&self) {}
+    /// }
+    ///
+    /// let registration = KBox::pin_init(VmforkRegistration::new(Named("mine")), GFP_KERNEL)?;
+    /// assert_eq!(registration.handler().0, "mine");
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn handler(&self) -> &T {
         &self.handler
     }

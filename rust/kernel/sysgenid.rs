@@ -22,7 +22,38 @@ use crate::{
 use core::{marker::PhantomPinned, ptr};
 
 /// A backend's check for a restore that has happened but has not been handled yet.
-pub trait Revalidate: Send + Sync {
+///
+/// # Safety
+///
+/// [`Revalidate::pending`] must not sleep: [`revalidate`] calls it inside an RCU read-side
+/// critical section, and only that section keeps the registration alive during the call.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::sync::atomic::{Atomic, Relaxed};
+/// use kernel::sysgenid::Revalidate;
+///
+/// /// A backend whose hypervisor counts restores in a word the guest can read.
+/// struct Counter {
+///     seen: Atomic<u64>,
+///     shared: Atomic<u64>,
+/// }
+///
+/// // SAFETY: `pending` only loads two atomics.
+/// unsafe impl Revalidate for Counter {
+///     fn pending(&self) -> bool {
+///         self.seen.load(Relaxed) != self.shared.load(Relaxed)
+///     }
+///
+///     fn settle(&self) -> Result {
+///         // A real backend waits here for the handling it queued in `pending`.
+///         self.seen.store(self.shared.load(Relaxed), Relaxed);
+///         Ok(())
+///     }
+/// }
+/// ```
+pub unsafe trait Revalidate: Send + Sync + 'static {
     /// Returns whether a restore happened whose handling has not finished, and if so makes sure
     /// it will be handled, for example by queueing work that reports it.
     ///
@@ -32,15 +63,18 @@ pub trait Revalidate: Send + Sync {
 
     /// Returns once the restore that [`Revalidate::pending`] reported has been handled.
     ///
-    /// Runs in process context and may sleep.
-    fn settle(&self);
+    /// Runs in process context and may sleep; fails with `ERESTARTSYS` when a signal ends the
+    /// wait.
+    fn settle(&self) -> Result;
 }
 
 /// The type-erased part of a [`Registration`] that [`revalidate`] reaches.
 #[pin_data]
 struct Entry {
+    /// Called with a pointer to the whole registration.
     pending: unsafe fn(*const Entry) -> bool,
-    settle: unsafe fn(*const Entry),
+    /// Called with a pointer to the whole registration.
+    settle: unsafe fn(*const Entry) -> Result,
     /// Keeps the registration alive while [`Entry::settle`] runs, outside the RCU section.
     #[pin]
     settling: Srcu,
@@ -48,18 +82,19 @@ struct Entry {
 
 /// The registered entry, or null.
 ///
-/// Readers load it in an RCU read-side critical section; [`Registration`] waits for a grace
-/// period after it clears it.
+/// It points to the whole registration (the entry is its first field), so that the entry's
+/// functions may reach the backend through it. Readers load it in an RCU read-side critical
+/// section; [`Registration`] waits for a grace period after it clears it.
 static CURRENT: Atomic<*const Entry> = Atomic::new(ptr::null());
 
 /// A registered [`Revalidate`] check, removed on drop.
 ///
-/// Dropping it waits until no call to the check is running.
+/// Dropping it may sleep: it waits until no call to the check is running.
 ///
 /// # Invariants
 ///
-/// While [`CURRENT`] points to `entry`, the registration is pinned and alive, and `entry` holds
-/// [`Self::pending_of`] and [`Self::settle_of`].
+/// While [`CURRENT`] holds a pointer to this registration, it is pinned and alive, and its
+/// `entry` holds [`Self::pending_of`] and [`Self::settle_of`].
 ///
 /// # Examples
 ///
@@ -72,38 +107,43 @@ static CURRENT: Atomic<*const Entry> = Atomic::new(ptr::null());
 ///     settled: Atomic<u32>,
 /// }
 ///
-/// impl Revalidate for Backend {
+/// // SAFETY: `pending` only updates an atomic.
+/// unsafe impl Revalidate for Backend {
 ///     fn pending(&self) -> bool {
 ///         // Pretend that every other check finds a restore in flight.
 ///         self.checks.fetch_add(1, Relaxed) % 2 == 1
 ///     }
 ///
-///     fn settle(&self) {
+///     fn settle(&self) -> Result {
 ///         self.settled.fetch_add(1, Relaxed);
+///         Ok(())
 ///     }
 /// }
 ///
 /// let backend = Backend { checks: Atomic::new(0), settled: Atomic::new(0) };
-/// let registration = KBox::pin_init(Registration::new(backend), GFP_KERNEL)?;
+/// // A kernel whose VM generation ID driver is bound has its backend registered already.
+/// let Ok(registration) = KBox::pin_init(Registration::new(backend), GFP_KERNEL) else {
+///     return Ok(());
+/// };
 /// // One backend at a time.
 /// let other = Backend { checks: Atomic::new(0), settled: Atomic::new(0) };
 /// assert!(KBox::pin_init(Registration::new(other), GFP_KERNEL).is_err());
 ///
-/// assert!(!sysgenid::revalidate(true)); // Nothing pending.
-/// assert!(sysgenid::revalidate(true)); // Pending: waits until it was handled.
-/// assert!(!sysgenid::revalidate(false));
-/// assert!(sysgenid::revalidate(false)); // Pending, but the caller cannot wait.
+/// assert_eq!(sysgenid::revalidate(true), Ok(false)); // Nothing pending.
+/// assert_eq!(sysgenid::revalidate(true), Ok(true)); // Pending: waits until it was handled.
+/// assert_eq!(sysgenid::revalidate(false), Ok(false));
+/// assert_eq!(sysgenid::revalidate(false), Ok(true)); // Pending, but the caller cannot wait.
 /// assert_eq!(registration.backend().checks.load(Relaxed), 4);
 /// assert_eq!(registration.backend().settled.load(Relaxed), 1);
 ///
 /// drop(registration);
-/// assert!(!sysgenid::revalidate(true)); // No backend: nothing is called.
+/// assert_eq!(sysgenid::revalidate(true), Ok(false)); // No backend: nothing is called.
 /// # Ok::<(), Error>(())
 /// ```
 #[pin_data(PinnedDrop)]
 #[repr(C)]
 pub struct Registration<T: Revalidate> {
-    /// First, so that a pointer to it is a pointer to the registration.
+    /// First, so that a pointer to the registration is a pointer to its entry.
     #[pin]
     entry: Entry,
     backend: T,
@@ -119,6 +159,31 @@ unsafe impl<T: Revalidate> Sync for Registration<T> {}
 
 impl<T: Revalidate> Registration<T> {
     /// Registers `backend`'s check; `EBUSY` when another backend is registered.
+    ///
+    /// # Examples
+    ///
+    /// See [`Registration`].
+    ///
+    /// ```
+    /// use kernel::sysgenid::{Registration, Revalidate};
+    ///
+    /// struct Never;
+    ///
+    /// // SAFETY: `pending` does nothing.
+    /// unsafe impl Revalidate for Never {
+    ///     fn pending(&self) -> bool {
+    ///         false
+    ///     }
+    ///
+    ///     fn settle(&self) -> Result {
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// if let Ok(registration) = KBox::pin_init(Registration::new(Never), GFP_KERNEL) {
+    ///     drop(registration);
+    /// }
+    /// ```
     pub fn new(backend: T) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             entry <- try_pin_init!(Entry {
@@ -130,49 +195,78 @@ impl<T: Revalidate> Registration<T> {
             _pin: PhantomPinned,
         })
         .pin_chain(|this| {
-            let entry: *const Entry = &this.entry;
+            // From the whole registration, which the entry's functions reach through it.
+            let whole: *const Self = &*this;
             // INVARIANT: `this` is pinned, and stays alive until `drop` clears `CURRENT` again.
             CURRENT
-                .cmpxchg(ptr::null(), entry, Release)
+                .cmpxchg(ptr::null(), whole.cast::<Entry>(), Release)
                 .map(|_| ())
                 .map_err(|_| EBUSY)
         })
     }
 
     /// Returns the registered backend.
+    ///
+    /// # Examples
+    ///
+    /// See [`Registration`].
+    ///
+    /// ```
+    /// use kernel::sysgenid::{Registration, Revalidate};
+    ///
+    /// struct Named(&'static str);
+    ///
+    /// // SAFETY: `pending` does nothing.
+    /// unsafe impl Revalidate for Named {
+    ///     fn pending(&self) -> bool {
+    ///         false
+    ///     }
+    ///
+    ///     fn settle(&self) -> Result {
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// if let Ok(registration) = KBox::pin_init(Registration::new(Named("x")), GFP_KERNEL) {
+    ///     assert_eq!(registration.backend().0, "x");
+    /// }
+    /// ```
     pub fn backend(&self) -> &T {
         &self.backend
     }
 
     /// # Safety
     ///
-    /// `entry` must be the `entry` of a live `Self`.
-    unsafe fn pending_of(entry: *const Entry) -> bool {
-        // SAFETY: `entry` is the first field of a live `#[repr(C)]` `Self`.
-        let this = unsafe { &*entry.cast::<Self>() };
+    /// `whole` must point to a live `Self`, with provenance over all of it.
+    unsafe fn pending_of(whole: *const Entry) -> bool {
+        // SAFETY: By the safety requirements `whole` points to a live `Self`.
+        let this = unsafe { &*whole.cast::<Self>() };
         this.backend.pending()
     }
 
     /// # Safety
     ///
-    /// `entry` must be the `entry` of a live `Self`.
-    unsafe fn settle_of(entry: *const Entry) {
-        // SAFETY: `entry` is the first field of a live `#[repr(C)]` `Self`.
-        let this = unsafe { &*entry.cast::<Self>() };
-        this.backend.settle();
+    /// `whole` must point to a live `Self`, with provenance over all of it.
+    unsafe fn settle_of(whole: *const Entry) -> Result {
+        // SAFETY: By the safety requirements `whole` points to a live `Self`.
+        let this = unsafe { &*whole.cast::<Self>() };
+        this.backend.settle()
     }
 }
 
 #[pinned_drop]
 impl<T: Revalidate> PinnedDrop for Registration<T> {
     fn drop(self: Pin<&mut Self>) {
-        let entry: *const Entry = &self.entry;
+        let whole: *const Self = &*self;
         // A registration that lost the race for `CURRENT` in `new` was never visible.
-        if CURRENT.cmpxchg(entry, ptr::null(), Relaxed).is_err() {
+        if CURRENT
+            .cmpxchg(whole.cast::<Entry>(), ptr::null(), Relaxed)
+            .is_err()
+        {
             return;
         }
-        // Every `revalidate` that found `entry` did so under RCU and, if it settles, entered
-        // `settling` before leaving that section: wait for the first, then for the second.
+        // Every `revalidate` that found this registration did so under RCU and, if it settles,
+        // entered `settling` before leaving that section: wait for the first, then the second.
         rcu::synchronize_rcu();
         self.entry.settling.synchronize();
     }
@@ -183,34 +277,40 @@ impl<T: Revalidate> PinnedDrop for Registration<T> {
 ///
 /// For the SysGenId driver: `read()` and the ioctls pass `wait`, `poll()` and callers that must
 /// not sleep do not (the handling wakes pollers when it is done). Without `wait` this takes no
-/// lock and never sleeps; with it, it sleeps only when a restore is pending.
+/// lock and never sleeps; with it, it sleeps only when a restore is pending, and fails with
+/// `ERESTARTSYS` when a signal ends that wait.
 ///
 /// # Examples
 ///
 /// ```
-/// // With no backend registered, nothing is pending.
-/// assert!(!kernel::sysgenid::revalidate(false));
+/// // A restore in flight is waited for; without a backend, nothing is pending.
+/// let pending = kernel::sysgenid::revalidate(true)?;
+/// # let _ = pending;
+/// # Ok::<(), Error>(())
 /// ```
-pub fn revalidate(wait: bool) -> bool {
+pub fn revalidate(wait: bool) -> Result<bool> {
     let rcu = rcu::read_lock();
-    let entry = CURRENT.load(Acquire);
-    if entry.is_null() {
-        return false;
+    // Kept raw: it points to the whole registration, and a reference to the entry alone would
+    // not reach the backend.
+    let whole = CURRENT.load(Acquire);
+    if whole.is_null() {
+        return Ok(false);
     }
-    // SAFETY: A non-null `CURRENT` points to the entry of a live registration, which stays alive
-    // until a grace period after it is cleared, and we are in a read-side critical section.
-    let entry = unsafe { &*entry };
-    // SAFETY: By the invariants of `Registration`, `pending` belongs to the registration whose
-    // entry this is.
-    let pending = unsafe { (entry.pending)(entry) };
+    // SAFETY: A non-null `CURRENT` points to a live registration, which stays alive until a grace
+    // period after it is cleared, and we are in a read-side critical section. By the invariants
+    // of `Registration`, `pending` is its `pending_of`, and `Revalidate` promises it does not
+    // sleep.
+    let pending = unsafe { ((*whole).pending)(whole) };
     if !pending || !wait {
-        return pending;
+        return Ok(pending);
     }
-    let settling = entry.settling.read_lock();
+    // SAFETY: As above, the registration is alive while `rcu` is held.
+    let settling = unsafe { &(*whole).settling };
+    let settling = settling.read_lock();
     drop(rcu);
     // SAFETY: The registration cannot finish dropping while `settling` is held, so it is alive
-    // for this call.
-    unsafe { (entry.settle)(entry) };
+    // for this call; `settle` is its `settle_of`.
+    let settled = unsafe { ((*whole).settle)(whole) };
     drop(settling);
-    true
+    settled.map(|()| true)
 }

@@ -136,6 +136,23 @@ impl Device {
 }
 
 /// A value returned by an ACPI method, copied out of ACPICA's buffer.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::acpi::Object;
+///
+/// /// A 64-bit address returned as a package of two 32-bit halves, low first.
+/// fn address(object: &Object) -> Result<u64> {
+///     match object {
+///         Object::Package(halves) => match halves.as_slice() {
+///             [Object::Integer(low), Object::Integer(high)] => Ok(low | (high << 32)),
+///             _ => Err(EINVAL),
+///         },
+///         _ => Err(EINVAL),
+///     }
+/// }
+/// ```
 #[derive(Debug, PartialEq, Eq)]
 pub enum Object {
     /// An integer.

@@ -9,6 +9,21 @@ use crate::prelude::*;
 use core::marker::PhantomPinned;
 
 /// Handles the device notifications of an ACPI device.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::acpi::NotifyHandler;
+///
+/// /// Logs every notification.
+/// struct Logger;
+///
+/// impl NotifyHandler for Logger {
+///     fn notify(&self, event: u32) {
+///         pr_info!("ACPI notification {:#x}\n", event);
+///     }
+/// }
+/// ```
 pub trait NotifyHandler: Sync {
     /// Called for each notification, in process context (the ACPI notify workqueue), with the
     /// value the firmware passed to `Notify()`.
@@ -57,8 +72,12 @@ impl<'a, T: NotifyHandler + 'a> NotifyRegistration<'a, T> {
     /// }
     ///
     /// /// Counts the notifications of `adev` for as long as the result is kept.
-    /// fn count<'a>(adev: &'a Device) -> Result<Pin<KBox<NotifyRegistration<'a, Counter>>>> {
-    ///     // SAFETY: The registration is returned to the caller, who keeps it and drops it.
+    /// ///
+    /// /// # Safety
+    /// ///
+    /// /// The caller must not forget the result, as for [`NotifyRegistration::new`].
+    /// unsafe fn count(adev: &Device) -> Result<Pin<KBox<NotifyRegistration<'_, Counter>>>> {
+    ///     // SAFETY: The caller promises not to forget the registration.
     ///     KBox::pin_init(
     ///         unsafe { NotifyRegistration::new(adev, Ok(Counter(Atomic::new(0)))) },
     ///         GFP_KERNEL,

@@ -14,6 +14,16 @@ use crate::{
 use core::ptr::NonNull;
 
 /// How [`MemRemap`] maps the range.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::io::memremap::Flags;
+///
+/// // A buffer the hypervisor of an encrypted guest shares: cacheable, decrypted.
+/// let shared = Flags::WB | Flags::DEC;
+/// assert!(shared != Flags::WB);
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Flags(u32);
 
@@ -141,12 +151,36 @@ impl MemRemap {
     }
 
     /// Returns the size of the mapping in bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::io::memremap::MemRemap;
+    ///
+    /// /// Whether the mapping is large enough for a 16-byte identifier.
+    /// fn holds_an_id(map: &MemRemap) -> bool {
+    ///     map.size() >= 16
+    /// }
+    /// ```
     pub fn size(&self) -> usize {
         self.size
     }
 
     /// Copies `buf.len()` bytes from `offset` in the mapping into `buf`, one volatile read per
     /// byte. Fails with `EINVAL` if the bytes are not all inside the mapping.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::io::memremap::MemRemap;
+    ///
+    /// /// Reads the 32-bit little-endian counter at offset 8.
+    /// fn counter(map: &MemRemap) -> Result<u32> {
+    ///     let mut bytes = [0; 4];
+    ///     map.read_volatile(8, &mut bytes)?;
+    ///     Ok(u32::from_le_bytes(bytes))
+    /// }
+    /// ```
     pub fn read_volatile(&self, offset: usize, buf: &mut [u8]) -> Result {
         let end = offset.checked_add(buf.len()).ok_or(EINVAL)?;
         if end > self.size {
