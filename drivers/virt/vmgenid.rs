@@ -354,7 +354,7 @@ impl<'bound> VmGenId<'bound> {
         Self {
             #[cfg(CONFIG_SYSGENID)]
             revalidate,
-            notifier,
+            _notifier: notifier,
             tracker,
         }
     }
