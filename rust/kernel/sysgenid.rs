@@ -289,6 +289,10 @@ impl<T: Revalidate> PinnedDrop for Registration<T> {
 /// # Ok::<(), Error>(())
 /// ```
 pub fn revalidate(wait: bool) -> Result<bool> {
+    // Without a backend there is nothing to protect: skip the read-side critical section.
+    if CURRENT.load(Relaxed).is_null() {
+        return Ok(false);
+    }
     let rcu = rcu::read_lock();
     // Kept raw: it points to the whole registration, and a reference to the entry alone would
     // not reach the backend.
