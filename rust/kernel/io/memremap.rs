@@ -186,26 +186,10 @@ impl MemRemap {
         if end > self.size {
             return Err(EINVAL);
         }
-        // SAFETY: `offset <= self.size`, so by the type invariants this stays inside the mapping
-        // or one past its end.
-        let start = unsafe { self.addr.as_ptr().add(offset) };
-        // Whole aligned words where the range allows, bytes for the rest: one access per word
-        // costs a reader that checks the range on every syscall far less than eight.
-        let mut words = buf.chunks_exact_mut(size_of::<u64>());
-        let mut done = 0;
-        if start.align_offset(align_of::<u64>()) == 0 {
-            for word in &mut words {
-                // SAFETY: `offset + done + 8 <= end <= self.size`, so by the type invariants
-                // the eight bytes are inside the live mapping, and `start + done` is aligned.
-                let value = unsafe { start.add(done).cast::<u64>().read_volatile() };
-                word.copy_from_slice(&value.to_ne_bytes());
-                done += size_of::<u64>();
-            }
-        }
-        for (i, byte) in buf.iter_mut().enumerate().skip(done) {
-            // SAFETY: `offset + i < end <= self.size`, so by the type invariants the address is
-            // inside the live mapping.
-            *byte = unsafe { start.add(i).read_volatile() };
+        for (i, byte) in buf.iter_mut().enumerate() {
+            // SAFETY: `offset + i < self.size`, so by the type invariants the address is inside
+            // the live mapping.
+            *byte = unsafe { self.addr.as_ptr().add(offset + i).read_volatile() };
         }
         Ok(())
     }
