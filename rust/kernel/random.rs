@@ -83,7 +83,7 @@ pub trait VmforkNotify: Send + Sync + 'static {
 ///
 /// # Invariants
 ///
-/// `nb` is registered on the vmfork chain, with [`Self::call`] as its callback, from the end of
+/// `nb` is registered on the vmfork chain, with `Self::call` as its callback, from the end of
 /// [`VmforkRegistration::new`] until [`Drop`].
 ///
 /// # Examples

@@ -93,8 +93,8 @@ static CURRENT: Atomic<*const Entry> = Atomic::new(ptr::null());
 ///
 /// # Invariants
 ///
-/// While [`CURRENT`] holds a pointer to this registration, it is pinned and alive, and its
-/// `entry` holds [`Self::pending_of`] and [`Self::settle_of`].
+/// While `CURRENT` holds a pointer to this registration, it is pinned and alive, and its
+/// `entry` holds `Self::pending_of` and `Self::settle_of`.
 ///
 /// # Examples
 ///
