@@ -222,27 +222,16 @@ impl<S: GuidSource, E: Entropy> Tracker<S, E> {
 }
 
 /// A [`Tracker`] shared between the notification and the revalidate check.
-struct Notified<T>(Arc<T>);
-
-/// What the notification handlers call.
-trait Check: Send + Sync {
-    fn check(&self) -> bool;
-}
-
-impl<S: GuidSource, E: Entropy> Check for Tracker<S, E> {
-    fn check(&self) -> bool {
-        Tracker::check(self)
-    }
-}
+struct Notified<S: GuidSource, E: Entropy>(Arc<Tracker<S, E>>);
 
 #[cfg(CONFIG_ACPI)]
-impl<T: Check> acpi::NotifyHandler for Notified<T> {
+impl<S: GuidSource, E: Entropy> acpi::NotifyHandler for Notified<S, E> {
     fn notify(&self, _event: u32) {
         self.0.check();
     }
 }
 
-impl<T: Check> ThreadedHandler for Notified<T> {
+impl<S: GuidSource, E: Entropy> ThreadedHandler for Notified<S, E> {
     /// The ID is read, and the RNG reseeded, in the IRQ thread: the vmfork chain may sleep.
     fn handle_threaded(&self) -> IrqReturn {
         self.0.check();
@@ -309,10 +298,11 @@ type SystemTracker = Tracker<MappedGuid, KernelRng>;
 enum Notifier<'bound> {
     #[cfg(CONFIG_ACPI)]
     Acpi {
-        _registration: Pin<KBox<acpi::NotifyRegistration<'bound, Notified<SystemTracker>>>>,
+        _registration: Pin<KBox<acpi::NotifyRegistration<'bound, Notified<MappedGuid, KernelRng>>>>,
     },
     Irq {
-        _registration: Pin<KBox<irq::ThreadedRegistration<'bound, Notified<SystemTracker>>>>,
+        _registration:
+            Pin<KBox<irq::ThreadedRegistration<'bound, Notified<MappedGuid, KernelRng>>>>,
     },
 }
 
