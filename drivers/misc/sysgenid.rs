@@ -262,25 +262,30 @@ impl<P: Deref<Target = SysGenId>> Watch<P> {
 
     /// Whether this file has not acknowledged the current generation.
     fn is_outdated(&self) -> bool {
-        !self.ack().is_of(self.sysgenid.current())
+        self.unacknowledged().is_some()
+    }
+
+    /// The current generation, if this file has not acknowledged it. Takes no lock.
+    fn unacknowledged(&self) -> Option<u32> {
+        let current = self.sysgenid.current();
+        (!self.ack().is_of(current)).then(|| current.generation())
     }
 
     /// Returns the current generation once it differs from the acknowledged one.
     ///
     /// Without `wait`, an up-to-date file gets `EAGAIN`. Reading never acknowledges.
     fn read(&self, wait: bool) -> Result<u32> {
-        let current = self.sysgenid.current();
-        if !self.ack().is_of(current) {
-            return Ok(current.generation());
+        if let Some(generation) = self.unacknowledged() {
+            return Ok(generation);
         }
         if !wait {
             return Err(EAGAIN);
         }
         let mut counts = self.sysgenid.lock.lock();
         loop {
-            let current = self.sysgenid.current();
-            if !self.ack().is_of(current) {
-                return Ok(current.generation());
+            // Checked again under the lock, which a bump holds while it wakes the waiters.
+            if let Some(generation) = self.unacknowledged() {
+                return Ok(generation);
             }
             counts.sleeping(1);
             let signal = self.sysgenid.changed.wait_interruptible(&mut counts);
