@@ -36,6 +36,14 @@ VMGENID_M_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/vmgenid-module.config
 NO_SYSGENID_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/no-sysgenid.config
 C_VMGENID_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/c-vmgenid.config
 C_VMGENID_BZIMAGE := $(C_BUILD)/x86_64-c-vmgenid/arch/x86/boot/bzImage
+ARM64_CONFIGS := kconfig-fragments/arm64-guest.config kconfig-fragments/sysgenid.config
+ARM64_BUILD   := $(C_BUILD)/arm64-guest
+ARM64_IMAGE   := $(ARM64_BUILD)/arch/arm64/boot/Image
+ARM64_C_CONFIGS := $(ARM64_CONFIGS) kconfig-fragments/c-vmgenid.config \
+	kconfig-fragments/vmgenid-module.config
+ARM64_C_BUILD := $(C_BUILD)/arm64-c-vmgenid
+ARM64_PROGS   := $(C_BUILD)/arm64-progs
+ARM64_BUSYBOX := /opt/foreign/arm64/usr/bin/busybox
 KUNIT_SOURCES := drivers/misc/sysgenid.rs drivers/virt/vmgenid.rs
 # The kernel crate files whose doctests the series adds or extends; UML has no
 # ACPI, so the ACPI examples are only compiled in the x86_64 builds.
@@ -45,6 +53,7 @@ KUNIT_DOCTESTS := random.rs sysgenid.rs io/memremap.rs io/mem.rs capability.rs p
 .PHONY: help demo check toolchain tree patches patches-check apply kunit \
 	work-tree bisect-check guest-kernel norust-kernel vmgenid-module-kernel \
 	no-sysgenid-kernel c-vmgenid-kernel build-matrix guest-probe guest-progs kselftest \
+	arm64-kernel arm64-c-vmgenid-kernel arm64-progs arm64-e2e \
 	snapshot snapshot-c-vmgenid snapshot-debug \
 	e2e lint docs bench-kernel bench bench-smoke debug-kernel stress stress-smoke \
 	clean-cache
@@ -155,6 +164,30 @@ c-vmgenid-kernel: guest-kernel
 		grep -q rustc $$b/drivers/misc/.sysgenid.o.cmd && \
 		echo "c-vmgenid-kernel: 1 passed, 0 failed (RUST=y SYSGENID=y VMGENID_RUST=n: the C driver, Rust SysGenId)"'
 
+## arm64-kernel   arm64 (LLVM=1, clippy): device tree only, GICv3, both drivers built in, from Rust
+arm64-kernel: work-tree
+	@$(RUN) sh -c 'cd $(C_WORK) && \
+		sh /src/scripts/kbuild.sh --clippy $(ARM64_BUILD) arm64 "Image modules" \
+			$(addprefix /src/,$(ARM64_CONFIGS)) && \
+		grep -q rustc $(ARM64_BUILD)/drivers/virt/.vmgenid.o.cmd && \
+		grep -q rustc $(ARM64_BUILD)/drivers/misc/.sysgenid.o.cmd && \
+		! grep -q "CONFIG_ACPI=y" $(ARM64_BUILD)/.config && \
+		echo "arm64-kernel: 1 passed, 0 failed (arm64 RUST=y SYSGENID=y VMGENID_RUST=y OF=y ACPI=n)"'
+
+## arm64-c-vmgenid-kernel  arm64 with VMGENID=m VMGENID_RUST=n: the C driver's vmgenid.ko as the
+##                series fixes it, and mainline's C driver built against it (vmgenid_mainline.ko)
+arm64-c-vmgenid-kernel: arm64-kernel
+	@$(RUN) sh -c 'set -e; cd $(C_WORK); b=$(ARM64_C_BUILD); \
+		sh /src/scripts/variant.sh $(ARM64_BUILD) $$b arm64 "Image modules" \
+			$(addprefix /src/,$(ARM64_C_CONFIGS)); \
+		m=$(C_BUILD)/arm64-vmgenid-mainline; mkdir -p $$m; \
+		git -C $(C_PRISTINE) show v$(KERNEL_VERSION):drivers/virt/vmgenid.c > $$m/new.c; \
+		cmp -s $$m/new.c $$m/vmgenid_mainline.c || mv $$m/new.c $$m/vmgenid_mainline.c; \
+		echo "obj-m := vmgenid_mainline.o" > $$m/Kbuild; \
+		make -s ARCH=arm64 LLVM=1 O=$$b M=$$m modules; \
+		test -s $$b/drivers/virt/vmgenid.ko && test -s $$m/vmgenid_mainline.ko && \
+		echo "arm64-c-vmgenid-kernel: 1 passed, 0 failed (arm64 VMGENID=m VMGENID_RUST=n, and mainline'"'"'s driver)"'
+
 ## build-matrix   the four Kconfig variants, each without a warning from this series
 build-matrix: guest-kernel norust-kernel vmgenid-module-kernel no-sysgenid-kernel c-vmgenid-kernel
 
@@ -185,6 +218,36 @@ guest-progs: work-tree
 			-o $(C_BUILD)/guest-progs/sysgenid-bench /src/guest/sysgenid-bench.c; \
 		gcc -static -O2 -Wall -Werror -pthread -isystem $(C_BUILD)/headers/usr/include \
 			-o $(C_BUILD)/guest-progs/sysgenid-stress /src/guest/sysgenid-stress.c'
+
+# The arm64 guest's programs: the selftest and the watchers, cross-built.
+arm64-progs: work-tree
+	@$(RUN) sh -c 'set -e; cd $(C_WORK); \
+		make -s ARCH=arm64 O=$(C_BUILD)/headers-arm64 headers_install \
+			INSTALL_HDR_PATH=$(C_BUILD)/headers-arm64/usr; \
+		mkdir -p $(ARM64_PROGS); \
+		make -s -C tools/testing/selftests/sysgenid OUTPUT=$(ARM64_PROGS) ARCH=arm64 \
+			CC=aarch64-linux-gnu-gcc KHDR_INCLUDES="-isystem $(C_BUILD)/headers-arm64/usr/include" \
+			LDFLAGS=-static; \
+		aarch64-linux-gnu-gcc -static -O2 -Wall -Werror -pthread \
+			-isystem $(C_BUILD)/headers-arm64/usr/include \
+			-o $(ARM64_PROGS)/sysgenid-watchers /src/guest/sysgenid-watchers.c'
+
+## arm64-e2e      the arm64 guest (device tree, GICv3): probe, kselftest, unbind/rebind, a snapshot
+##                restored by two VMMs that write the ID and raise the SPI, the revalidate path,
+##                and the C driver's device-tree path before and after the series' fix
+arm64-e2e: arm64-kernel arm64-c-vmgenid-kernel arm64-progs
+	@$(RUN) sh -c 'set -e; \
+		BUSYBOX=$(ARM64_BUSYBOX) sh /src/scripts/guest-initramfs.sh /tmp/arm64.cpio \
+			/src/guest/arm64-init.sh $(ARM64_PROGS); \
+		python3 /src/scripts/arm64-e2e.py rust $(ARM64_IMAGE) /tmp/arm64.cpio \
+			$(C_BUILD)/arm64-e2e $(ARM64_FLAGS); \
+		mkdir -p /tmp/c-mods; \
+		cp $(ARM64_C_BUILD)/drivers/virt/vmgenid.ko /tmp/c-mods/vmgenid_fixed.ko; \
+		cp $(C_BUILD)/arm64-vmgenid-mainline/vmgenid_mainline.ko /tmp/c-mods/; \
+		BUSYBOX=$(ARM64_BUSYBOX) sh /src/scripts/guest-initramfs.sh /tmp/arm64-c.cpio \
+			/src/guest/arm64-c-init.sh /tmp/c-mods; \
+		python3 /src/scripts/arm64-e2e.py c-driver $(ARM64_C_BUILD)/arch/arm64/boot/Image \
+			/tmp/arm64-c.cpio $(C_BUILD)/arm64-e2e-c $(ARM64_FLAGS)'
 
 ## kselftest      run the SysGenId selftests as root in the x86_64 guest
 kselftest: guest-kernel guest-progs

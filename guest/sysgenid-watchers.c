@@ -222,7 +222,7 @@ int main(void)
 	sleep(1);
 	fd = open_dev(O_RDONLY);
 	page = mmap(NULL, getpagesize(), PROT_READ, MAP_SHARED, fd, 0);
-	say("ready gen=%u", page[0]);
+	say("ready gen=%u reseeds=%d", page[0], vmfork_reseeds());
 	pthread_join(threads[0], NULL);
 	return 0;
 }

@@ -46,18 +46,19 @@ APPEND = ["console=ttyS0", "panic=-1", "quiet", "loglevel=5"]
 class Vmm:
     """One QEMU process with its serial console in a file and a QMP socket."""
 
-    def __init__(self, name, work, kernel, initrd, disk, extra=()):
+    def __init__(self, name, work, kernel, initrd, disk, extra=(), qemu=None):
+        """Starts QEMU; `qemu` replaces the x86_64 machine, and without a
+        `kernel` the boot and the console are left to `extra`."""
         self.name = name
         self.console = os.path.join(work, f"console-{name}.log")
         qmp_path = os.path.join(work, f"qmp-{name}.sock")
         for path in (self.console, qmp_path):
             if os.path.exists(path):
                 os.unlink(path)
-        args = QEMU + [
-            "-kernel", kernel, "-initrd", initrd,
-            "-append", " ".join(APPEND),
+        boot = ["-kernel", kernel, "-initrd", initrd, "-append", " ".join(APPEND),
+                "-serial", f"file:{self.console}"] if kernel else []
+        args = (qemu or QEMU) + boot + [
             "-drive", f"if=none,id=state,format=qcow2,file={disk}",
-            "-serial", f"file:{self.console}",
             "-qmp", f"unix:{qmp_path},server=on,wait=off",
             *extra,
         ]

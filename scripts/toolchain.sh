@@ -43,21 +43,34 @@ printf 'deb %s %s main\ndeb %s %s-backports main\n' \
 rm -f "$dir.tmp"/etc/apt/sources.list.d/*
 
 # "name=version" per suite; apt resolves each suite's dependencies from it.
-pins() { awk -v s="$1" '!/^#/ && NF == 3 && $3 == s { print $1 "=" $2 }' "$lock"; }
+pins() { awk -v s="$1" '!/^#/ && NF == 3 && $3 == s && $1 !~ /:/ { print $1 "=" $2 }' "$lock"; }
+# "name:arch=version" of the foreign-architecture packages.
+foreign() { awk '!/^#/ && NF == 3 && $1 ~ /:/ { print $1 "=" $2 }' "$lock"; }
 
 "$here/in-rootfs.sh" "$dir.tmp" "$(pwd)" "$cache" /bin/sh -eu -c '
 	export DEBIAN_FRONTEND=noninteractive
+	for p in $4; do a=${p#*:}; dpkg --add-architecture "${a%%=*}"; done
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends $1 >/dev/null
 	apt-get install -y -qq --no-install-recommends -t "$3" $2 >/dev/null
+	cd /tmp
+	for p in $4; do
+		a=${p#*:}; a=${a%%=*}
+		apt-get download -qq "$p"
+		mkdir -p "/opt/foreign/$a"
+		dpkg-deb -x ./*_"$a".deb "/opt/foreign/$a"
+		rm -f ./*_"$a".deb
+	done
 	apt-get clean
 	git config --system safe.directory "*"
 	dpkg-query -W -f "\${Package} \${Version}\n" > /var/lib/sysgenid-toolchain.manifest
 ' toolchain "$(pins $suite | tr '\n' ' ')" "$(pins $suite-backports | tr '\n' ' ')" \
-	"$suite-backports"
+	"$suite-backports" "$(foreign | tr '\n' ' ')"
 
-# Prove the result can build Rust for the kernel before calling it complete.
-for tool in rustc clang ld.lld bindgen; do
+# Prove the result can build Rust for the kernel, and run the arm64 guest,
+# before calling it complete.
+for tool in rustc clang ld.lld bindgen qemu-system-aarch64 dtc aarch64-linux-gnu-gcc \
+	/opt/foreign/arm64/usr/bin/busybox; do
 	"$here/in-rootfs.sh" "$dir.tmp" "$(pwd)" "$cache" sh -c "command -v $tool" >/dev/null
 done
 

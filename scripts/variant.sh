@@ -21,7 +21,7 @@ if [ ! -e "$build/.config" ]; then
 	# objtool's own build records absolute output paths; left as they are,
 	# it would be rebuilt, and every object with it.  Point them at the
 	# copy, keeping each file's timestamp.
-	grep -rl "$seed/" "$build.tmp/tools" | while IFS= read -r f; do
+	[ ! -d "$build.tmp/tools" ] || grep -rl "$seed/" "$build.tmp/tools" | while IFS= read -r f; do
 		touch -r "$f" "$build.tmp/.stamp"
 		sed -i "s|$seed/|$build/|g" "$f"
 		touch -r "$build.tmp/.stamp" "$f"

@@ -135,7 +135,15 @@ impl MemRemap {
         let start = resource.start();
         let size = resource.size();
         let name = resource.name().unwrap_or_default();
-        let region = resource
+        // Requested from the root of the physical memory tree, as `request_mem_region()` does,
+        // because that is where the region's `Drop` releases it. A device tree device's resource
+        // is not in that tree: a region requested under it could never be released, and the
+        // device could not bind again.
+        //
+        // SAFETY: `iomem_resource` is a static, valid forever. C code changes it only under
+        // `resource_lock`, and `Resource` wraps it in `Opaque`.
+        let iomem = unsafe { Resource::from_raw(&raw mut bindings::iomem_resource) };
+        let region = iomem
             .request_region(
                 start,
                 size,

@@ -1,0 +1,59 @@
+#!/bin/busybox sh
+# /init for the arm64 guest (make arm64-e2e): report how the VmGenId driver
+# bound its device-tree node, run the selftests, unbind and bind the driver
+# again, then start the watchers and answer requests the host types on the
+# console.  The host saves and restores the machine around them.
+echo
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+reports='(WARNING|BUG):|possible (recursive|circular) locking|inconsistent lock state'
+reports="$reports|suspicious RCU usage|sleeping function called from invalid context"
+count_reports() { dmesg | grep -c -E "$reports"; }
+count_reseeds() { dmesg | grep -c 'crng reseeded due to virtual machine fork'; }
+bound() { basename "$(readlink "/sys/bus/platform/devices/$dev/driver" 2>/dev/null)"; }
+
+base=/sys/firmware/devicetree/base
+node=$(cd $base && echo vmgenid@*)
+dev=$(cd /sys/bus/platform/devices && echo *.vmgenid)
+drv=/sys/bus/platform/drivers/vmgenid
+echo "guest: node=$node device=$dev driver=$(bound)"
+echo "guest: of_node=$(readlink "/sys/bus/platform/devices/$dev/of_node")"
+echo "guest: compatible=$(cat "$base/$node/compatible")"
+echo "guest: interrupt=$(grep vmgenid /proc/interrupts | tr -s ' ')"
+# The driver handles the SPI in a thread: reseeding runs the vmfork
+# notifier chain, which may sleep.
+echo "guest: irq-thread=$(ps | grep -o 'irq/[0-9]*-vmgenid' | head -n 1)"
+echo "guest: sysgenid=$(stat -c '%A' /dev/sysgenid)"
+# The node as the kernel received it, for `dtc -I fs` on the host.
+echo "guest: node-tar-begin"
+tar -C $base -cf - "$node" | gzip | base64
+echo "guest: node-tar-end"
+
+echo "guest: kselftest start"
+/bin/sysgenid_test
+echo "guest: kselftest exit=$?"
+
+# Unbind and bind again: the interrupt, the revalidate hook and the
+# mapping go, then come back.
+echo "$dev" > $drv/unbind
+echo "guest: unbound driver=$(bound) held: region=$(grep -c 5fe00000 /proc/iomem)" \
+	"irq=$(grep -c vmgenid /proc/interrupts)"
+echo "$dev" > $drv/bind
+echo "guest: rebound driver=$(bound)"
+echo "guest: kernel reports=$(count_reports)"
+
+/bin/sysgenid-watchers &
+# read: one read() of a new file, which answers only once the generation
+# differs from the one current at open(), so it returns at once only if the
+# read itself noticed a new ID.
+while read -r request; do
+	case $request in
+	read)
+		gen=$(timeout 20 dd if=/dev/sysgenid bs=4 count=1 2>/dev/null | od -An -tu4)
+		echo "guest: read gen=$(echo $gen) reseeds=$(count_reseeds)" ;;
+	reports)
+		echo "guest: kernel reports=$(count_reports)" ;;
+	esac
+done

@@ -1,0 +1,272 @@
+#!/usr/bin/env python3
+"""The arm64 guest, described by device tree the way Firecracker describes
+its aarch64 guests, booted, saved and restored (scripts/arm64vmm.py).
+
+usage: arm64-e2e.py rust IMAGE INITRD WORKDIR [--narrate] [--slow N]
+       arm64-e2e.py c-driver IMAGE INITRD WORKDIR [--slow N]
+
+rust: the Rust VmGenId driver built in.  VMM A boots the guest, whose /init
+(guest/arm64-init.sh) reports how the driver bound the node, runs the
+selftests, unbinds and binds the driver, then starts the watchers; A saves a
+snapshot.  As a control, A restores it itself and does what a VMM does on a
+restore with the same ID: nothing may happen.  VMM processes B and C each
+restore the snapshot, write their own ID and raise the SPI before the vCPUs
+run: the watchers must wake with the generation one higher after a logged
+reseed, and the clones' random bytes must differ.  In B the ID then changes
+again with no interrupt, and the next read() must already see it.
+
+c-driver: the C driver as a module (guest/arm64-c-init.sh loads mainline's
+driver, then the one this series fixes): one notification each, and only
+mainline's may report sleeping in atomic context.
+
+Runs inside the toolchain root filesystem; every wait is bounded and every
+QEMU process is killed on the way out.
+"""
+
+import base64
+import io
+import os
+import re
+import subprocess
+import sys
+import tarfile
+import time
+import uuid
+
+import arm64vmm
+import snapshot
+from snapshot import Checks
+
+BOOT_TIMEOUT = 300
+RESTORE_TIMEOUT = 90
+QUIET_PERIOD = 5
+APPEND = "console=ttyAMA0 panic=-1 quiet loglevel=5"
+ATOMIC_SLEEP = "BUG: sleeping function called from invalid context"
+
+
+def start(name, args, extra=(), guid=None):
+    """Starts a VMM process; with `guid`, writes it before the vCPUs run,
+    as a VMM does at boot (no interrupt)."""
+    work, image, initrd, disk, boot = args
+    vmm = arm64vmm.Arm64Vmm(name, work, image, initrd, disk, boot, ["-S", *extra])
+    if guid is not None:
+        vmm.vmm_write_id(guid, notify=False)
+    else:
+        vmm.command("cont")
+    return vmm
+
+
+def reports(vmm, checks, name):
+    found = [l for l in vmm.lines() if snapshot.REPORT.search(l)]
+    checks.check(f"{name}.no_kernel_report", not found, "; ".join(found[:3]))
+    if found:
+        print("\n".join(vmm.lines()[-60:]))
+
+
+def dt_node(vmm, work):
+    """The node as the guest received it, through `dtc -I fs`."""
+    lines = vmm.lines()
+    try:
+        first = lines.index("guest: node-tar-begin") + 1
+        last = lines.index("guest: node-tar-end")
+    except ValueError:
+        return ""
+    data = base64.b64decode("".join(lines[first:last]))
+    root = os.path.join(work, "dt-fs")
+    subprocess.run(["rm", "-rf", root], check=True)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        tar.extractall(root, filter="data")
+    return subprocess.run(["dtc", "-q", "-I", "fs", "-O", "dts", root],
+                          capture_output=True, text=True, check=True).stdout
+
+
+def boot_checks(a, checks, work, source):
+    found = a.wait_for([r"watchers: ready gen=(\d+) reseeds=(\d+)"], BOOT_TIMEOUT)
+    if not checks.check("a.booted", found is not None):
+        print("\n".join(a.lines()[-40:]))
+        return None
+    lines = a.lines()
+
+    def line(prefix):
+        return next((l for l in lines if l.startswith(prefix)), "")
+
+    checks.say("  guest: " + line("guest: node=")[7:])
+    checks.check("a.rust_driver_bound_the_node",
+                 line("guest: node=") == "guest: node=vmgenid@5fe00000 "
+                 "device=5fe00000.vmgenid driver=vmgenid"
+                 and line("guest: of_node=").endswith("/vmgenid@5fe00000")
+                 and line("guest: compatible=") == "guest: compatible=microsoft,vmgenid",
+                 line("guest: node="))
+    checks.check("a.edge_spi_through_the_gic",
+                 re.search(r"GICv3 44 Edge vmgenid$", line("guest: interrupt=")) is not None,
+                 line("guest: interrupt="))
+    checks.check("a.threaded_irq_handler",
+                 re.search(r"irq/\d+-vmgenid", line("guest: irq-thread=")) is not None,
+                 line("guest: irq-thread="))
+    dts = dt_node(a, work)
+    checks.check("a.node_as_received",
+                 'compatible = "microsoft,vmgenid";' in dts
+                 and "reg = <0x00 0x5fe00000 0x00 0x10>;" in dts
+                 and "interrupts = <0x00 0x0c 0x01>;" in dts,
+                 "dtc -I fs output in " + os.path.join(work, "node.dts"))
+    with open(os.path.join(work, "node.dts"), "w", encoding="utf-8") as f:
+        f.write(dts)
+    checks.say("  the node, as dtc -I fs reads it from the guest:\n" + dts.rstrip())
+    tap = subprocess.run([sys.executable, os.path.join(arm64vmm.HERE, "tap-results.py"),
+                          f"{checks.stage}.kselftest", a.console, source],
+                         capture_output=True, text=True)
+    checks.check("a.kselftest", tap.returncode == 0 and line("guest: kselftest exit=0") != "",
+                 tap.stdout.strip().splitlines()[-1] if tap.stdout.strip() else tap.stderr)
+    checks.check("a.unbind_rebind",
+                 line("guest: unbound driver=") == "guest: unbound driver= held: region=0 irq=0"
+                 and line("guest: rebound driver=") == "guest: rebound driver=vmgenid"
+                 and line("guest: kernel reports=") == "guest: kernel reports=0",
+                 f"{line('guest: unbound')[7:]}; {line('guest: rebound')[7:]}; "
+                 f"{line('guest: kernel reports=')[7:]}")
+    return int(found[0].group(1)), int(found[0].group(2))
+
+
+def restore(name, args, checks, gen0, reseeds0, revalidate):
+    work, image, initrd, disk, boot = args
+    clone_disk = os.path.join(work, f"disk-{name}.qcow2")
+    subprocess.run(["cp", disk, clone_disk], check=True)
+    guid = uuid.uuid4().bytes
+    began = time.monotonic()
+    vmm = start(name, (work, image, initrd, clone_disk, boot), ["-loadvm", "snap"])
+    try:
+        checks.say(f"VMM {name.upper()}: a new QEMU process restores the snapshot, writes "
+                   f"ID {guid.hex()} and raises SPI {arm64vmm.ID_SPI}, then lets the vCPUs run")
+        vmm.vmm_write_id(guid)
+        found = vmm.wait_for([
+            r"watchers: reader woke gen=(\d+) random=([0-9a-f]+) reseeds=(-?\d+)",
+            r"watchers: poller woke gen=(\d+)",
+            r"watchers: mapper saw gen=(\d+)",
+            r"watchers: orchestrator gen=(\d+) wait=(-?\d+) errno=(\d+) outdated=(\d+)",
+        ], RESTORE_TIMEOUT)
+        elapsed = time.monotonic() - began
+        if not checks.check(f"{name}.watchers_woke", found is not None,
+                            f"{elapsed:.1f} s from QEMU start" if found else "timed out"):
+            print("\n".join(vmm.lines()[-30:]))
+            return None
+        for m in found:
+            checks.say(f"  guest: {m.group(0)[len('watchers: '):]}")
+        reader, _, _, orch = found
+        checks.check(f"{name}.generation_one_higher",
+                     all(int(m.group(1)) == gen0 + 1 for m in found),
+                     f"{gen0} -> {[int(m.group(1)) for m in found]}")
+        checks.check(f"{name}.rng_reseeded_before_watchers_woke",
+                     int(reader.group(3)) == reseeds0 + 1,
+                     f"{int(reader.group(3)) - reseeds0} vmfork reseed(s) logged since the "
+                     "snapshot when the reader woke")
+        checks.check(f"{name}.orchestrator_wait_returned_0",
+                     orch.group(2) == "0" and orch.group(4) == "0",
+                     f"wait={orch.group(2)} errno={orch.group(3)} outdated={orch.group(4)}")
+        if revalidate:
+            # No interrupt this time: only the read() can notice the new ID.
+            checks.say(f"VMM {name.upper()}: a new ID with no interrupt; the guest reads "
+                       "/dev/sysgenid once")
+            mark = len(vmm.lines())
+            vmm.vmm_write_id(uuid.uuid4().bytes, notify=False)
+            vmm.type_line("read")
+            got = vmm.wait_for([r"guest: read gen=(\d*) reseeds=(\d+)"], RESTORE_TIMEOUT, mark)
+            checks.check(f"{name}.read_sees_new_id_without_interrupt",
+                         got is not None and got[0].group(1) == str(gen0 + 2)
+                         and int(got[0].group(2)) == reseeds0 + 2,
+                         got[0].group(0)[7:] if got else "timed out")
+        time.sleep(QUIET_PERIOD)
+        reports(vmm, checks, name)
+        return reader.group(2)
+    finally:
+        vmm.close()
+
+
+def rust(image, initrd, work, checks):
+    disk = os.path.join(work, "disk.qcow2")
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", disk, "64M"], check=True)
+    boot = arm64vmm.build_boot_files(work, initrd, APPEND)
+    args = (work, image, initrd, disk, boot)
+    source = os.path.join(os.path.dirname(arm64vmm.HERE),
+                          "tools/testing/selftests/sysgenid/sysgenid_test.c")
+    began = time.monotonic()
+    checks.say("VMM A: boot the arm64 guest from its device tree; the VMM writes the first ID")
+    guid_a = uuid.uuid4().bytes
+    a = start("a", args, guid=guid_a)
+    try:
+        state = boot_checks(a, checks, work, source)
+        if state is None:
+            return
+        gen0, reseeds0 = state
+        print(f"  boot: watchers ready {time.monotonic() - began:.1f} s after QEMU A started",
+              flush=True)
+        time.sleep(1)
+        checks.say(f"VMM A: savevm at generation {gen0}")
+        a.hmp("savevm snap")
+        mark = len(a.lines())
+        checks.say("VMM A: loadvm in the same process, same ID written, SPI raised: "
+                   "nothing may happen")
+        a.command("stop")
+        a.hmp("loadvm snap")
+        a.vmm_write_id(guid_a)
+        time.sleep(QUIET_PERIOD)
+        woke = [l for l in a.lines()[mark:] if l.startswith("watchers: ")]
+        checks.check("a.same_id_interrupt_changes_nothing", not woke, "; ".join(woke))
+    finally:
+        a.close()
+    randoms = {name: restore(name, args, checks, gen0, reseeds0, name == "b")
+               for name in ("b", "c")}
+    checks.check("clones_draw_different_random_bytes",
+                 None not in randoms.values() and randoms["b"] != randoms["c"],
+                 f"B {str(randoms['b'])[:16]}..., C {str(randoms['c'])[:16]}...")
+    checks.say(f"scenario took {time.monotonic() - began:.1f} s")
+
+
+def c_driver(image, initrd, work, checks):
+    disk = os.path.join(work, "disk.qcow2")
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", disk, "64M"], check=True)
+    boot = arm64vmm.build_boot_files(work, initrd, APPEND)
+    vmm = start("c", (work, image, initrd, disk, boot), guid=uuid.uuid4().bytes)
+    try:
+        results, gens = {}, []
+        for driver in ("mainline", "fixed"):
+            ready = vmm.wait_for([rf"guest: ready driver={driver} bound=vmgenid$"], BOOT_TIMEOUT)
+            if not checks.check(f"{driver}.loaded", ready is not None):
+                print("\n".join(vmm.lines()[-40:]))
+                return
+            mark = len(vmm.lines())
+            vmm.vmm_write_id(uuid.uuid4().bytes)
+            done = vmm.wait_for([rf"guest: notified driver={driver} gen=(\d*) reports=(\d+)"],
+                                RESTORE_TIMEOUT, mark)
+            gens.append(int(done[0].group(1) or -1) if done else -1)
+            checks.check(f"{driver}.generation_moved", done is not None and gens[-1] > 0,
+                         done[0].group(0)[7:] if done else "timed out")
+            results[driver] = [l for l in vmm.lines()[mark:] if ATOMIC_SLEEP in l]
+        checks.check("one_bump_per_notification", gens[1] == gens[0] + 1, f"generations {gens}")
+        checks.check("mainline.reports_sleeping_in_atomic", len(results.get("mainline", [])) > 0,
+                     "; ".join(results.get("mainline", []))[:120])
+        checks.check("fixed.no_report", "fixed" in results and not results["fixed"],
+                     "; ".join(results.get("fixed", [])))
+        start_line = next((i for i, l in enumerate(vmm.lines()) if ATOMIC_SLEEP in l), None)
+        if start_line is not None:
+            with open(os.path.join(work, "mainline-report.txt"), "w", encoding="utf-8") as f:
+                f.write("\n".join(vmm.lines()[start_line:start_line + 40]) + "\n")
+    finally:
+        vmm.close()
+
+
+def main():
+    mode, image, initrd, work = sys.argv[1:5]
+    opts = sys.argv[5:]
+    global BOOT_TIMEOUT, RESTORE_TIMEOUT
+    if "--slow" in opts:
+        BOOT_TIMEOUT *= int(opts[opts.index("--slow") + 1])
+        RESTORE_TIMEOUT *= int(opts[opts.index("--slow") + 1])
+    stage = "arm64" if mode == "rust" else "arm64-c-vmgenid"
+    checks = Checks("--narrate" in opts, stage)
+    os.makedirs(work, exist_ok=True)
+    {"rust": rust, "c-driver": c_driver}[mode](image, initrd, work, checks)
+    print(f"{checks.stage}: {checks.passed} passed, {checks.failed} failed")
+    return 1 if checks.failed or not checks.passed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
