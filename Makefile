@@ -32,16 +32,16 @@ GUEST_CONFIGS := kconfig-fragments/x86_64-guest.config kconfig-fragments/sysgeni
 NORUST_CONFIGS := kconfig-fragments/x86_64-no-rust.config
 BENCH_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/x86_64-bench.config
 DEBUG_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/x86_64-debug.config
-VMGENID_M_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/vmgenid-module.config
-NO_SYSGENID_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/no-sysgenid.config
+NO_SYSGENID_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/no-sysgenid.config \
+	kconfig-fragments/vmgenid-module.config
 C_VMGENID_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/c-vmgenid.config
 C_VMGENID_BZIMAGE := $(C_BUILD)/x86_64-c-vmgenid/arch/x86/boot/bzImage
 ARM64_CONFIGS := kconfig-fragments/arm64-guest.config kconfig-fragments/sysgenid.config
 ARM64_BUILD   := $(C_BUILD)/arm64-guest
 ARM64_IMAGE   := $(ARM64_BUILD)/arch/arm64/boot/Image
-ARM64_C_CONFIGS := $(ARM64_CONFIGS) kconfig-fragments/c-vmgenid.config \
-	kconfig-fragments/vmgenid-module.config
-ARM64_C_BUILD := $(C_BUILD)/arm64-c-vmgenid
+ARM64_M_CONFIGS := $(ARM64_CONFIGS) kconfig-fragments/vmgenid-module.config
+ARM64_M_BUILD := $(C_BUILD)/arm64-vmgenid-m
+ARM64_C_MODULES := $(C_BUILD)/arm64-c-modules
 ARM64_PROGS   := $(C_BUILD)/arm64-progs
 ARM64_BUSYBOX := /opt/foreign/arm64/usr/bin/busybox
 KUNIT_SOURCES := drivers/misc/sysgenid.rs drivers/virt/vmgenid.rs
@@ -51,9 +51,9 @@ KUNIT_DOCTESTS := random.rs sysgenid.rs io/memremap.rs io/mem.rs capability.rs p
 	mm/virt.rs fs/file.rs fs/kiocb.rs miscdevice.rs workqueue.rs
 
 .PHONY: help demo check toolchain tree patches patches-check apply kunit \
-	work-tree bisect-check guest-kernel norust-kernel vmgenid-module-kernel \
+	work-tree bisect-check guest-kernel norust-kernel \
 	no-sysgenid-kernel c-vmgenid-kernel build-matrix guest-probe guest-progs kselftest \
-	arm64-kernel arm64-c-vmgenid-kernel arm64-progs arm64-e2e \
+	arm64-kernel arm64-vmgenid-m-kernel arm64-progs arm64-e2e \
 	snapshot snapshot-c-vmgenid snapshot-debug \
 	e2e lint docs bench-kernel bench bench-smoke debug-kernel stress stress-smoke \
 	clean-cache
@@ -62,9 +62,16 @@ help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
 
 ## demo           build what is missing, then tell the snapshot story: one VM saved, two clones restored
+##                (ARCH=arm64: the same on the arm64 device-tree guest, then the C driver's fix)
+ifeq ($(ARCH),arm64)
+demo: arm64-kernel arm64-vmgenid-m-kernel arm64-progs
+	@echo "== SysGenId demo on arm64: kernel $(KERNEL_VERSION) with the series, cache in $(CACHE)"
+	@$(MAKE) --no-print-directory arm64-e2e ARM64_FLAGS=--narrate
+else
 demo: guest-progs
 	@echo "== SysGenId demo: kernel $(KERNEL_VERSION) with the series from patches/, cache in $(CACHE)"
 	@$(MAKE) --no-print-directory snapshot SNAPSHOT_FLAGS=--narrate
+endif
 
 ## check          everything CI runs: patches-check, KUnit, bisect-check, the Kconfig matrix, the guest checks, lint, docs
 check: patches-check kunit bisect-check build-matrix e2e lint docs
@@ -136,24 +143,16 @@ norust-kernel: work-tree
 		grep -q " vmgenid_notify$$" $$b/System.map && ! grep -q sysgenid $$b/System.map && \
 		echo "norust-kernel: 1 passed, 0 failed (RUST=n VMGENID=y: the C driver, no SysGenId)"'
 
-## vmgenid-module-kernel  RUST=y SYSGENID=y VMGENID=m VMGENID_RUST=y, with clippy: the Rust vmgenid.ko
-vmgenid-module-kernel: guest-kernel
-	@$(RUN) sh -c 'cd $(C_WORK) && b=$(C_BUILD)/x86_64-vmgenid-m && \
-		sh /src/scripts/variant.sh $(GUEST_BUILD) $$b x86_64 "bzImage modules" \
-			$(addprefix /src/,$(VMGENID_M_CONFIGS)) && \
-		grep -q rustc $$b/drivers/virt/.vmgenid.o.cmd && test -s $$b/drivers/virt/vmgenid.ko && \
-		! grep -q " vmgenid_notify$$" $$b/System.map && \
-		echo "vmgenid-module-kernel: 1 passed, 0 failed (RUST=y SYSGENID=y VMGENID=m: Rust vmgenid.ko)"'
-
-## no-sysgenid-kernel  RUST=y SYSGENID=n VMGENID=y VMGENID_RUST=y, with clippy: the Rust driver alone
+## no-sysgenid-kernel  RUST=y SYSGENID=n VMGENID=m VMGENID_RUST=y, with clippy: the Rust vmgenid.ko
+##                alone, ACPI path included (arm64-vmgenid-m-kernel has it beside SysGenId)
 no-sysgenid-kernel: guest-kernel
 	@$(RUN) sh -c 'cd $(C_WORK) && b=$(C_BUILD)/x86_64-no-sysgenid && \
 		sh /src/scripts/variant.sh $(GUEST_BUILD) $$b x86_64 "bzImage modules" \
 			$(addprefix /src/,$(NO_SYSGENID_CONFIGS)) && \
-		grep -q rustc $$b/drivers/virt/.vmgenid.o.cmd && \
+		grep -q rustc $$b/drivers/virt/.vmgenid.o.cmd && test -s $$b/drivers/virt/vmgenid.ko && \
 		! grep -q " vmgenid_notify$$" $$b/System.map && \
 		! grep -q "CONFIG_SYSGENID=y" $$b/.config && \
-		echo "no-sysgenid-kernel: 1 passed, 0 failed (RUST=y SYSGENID=n VMGENID_RUST=y: the Rust driver alone)"'
+		echo "no-sysgenid-kernel: 1 passed, 0 failed (RUST=y SYSGENID=n VMGENID=m: the Rust vmgenid.ko alone)"'
 
 ## c-vmgenid-kernel  RUST=y SYSGENID=y VMGENID=y VMGENID_RUST=n: the C driver feeding Rust SysGenId
 c-vmgenid-kernel: guest-kernel
@@ -174,22 +173,29 @@ arm64-kernel: work-tree
 		! grep -q "CONFIG_ACPI=y" $(ARM64_BUILD)/.config && \
 		echo "arm64-kernel: 1 passed, 0 failed (arm64 RUST=y SYSGENID=y VMGENID_RUST=y OF=y ACPI=n)"'
 
-## arm64-c-vmgenid-kernel  arm64 with VMGENID=m VMGENID_RUST=n: the C driver's vmgenid.ko as the
-##                series fixes it, and mainline's C driver built against it (vmgenid_mainline.ko)
-arm64-c-vmgenid-kernel: arm64-kernel
-	@$(RUN) sh -c 'set -e; cd $(C_WORK); b=$(ARM64_C_BUILD); \
+## arm64-vmgenid-m-kernel  arm64 with VMGENID=m, with clippy: the Rust vmgenid.ko beside SysGenId,
+##                and the C driver built against it as two external modules, mainline's
+##                (vmgenid_mainline.ko) and the series' (vmgenid_fixed.ko: patch 1's threaded IRQ)
+arm64-vmgenid-m-kernel: arm64-kernel
+	@$(RUN) sh -c 'set -e; cd $(C_WORK); b=$(ARM64_M_BUILD); \
 		sh /src/scripts/variant.sh $(ARM64_BUILD) $$b arm64 "Image modules" \
-			$(addprefix /src/,$(ARM64_C_CONFIGS)); \
-		m=$(C_BUILD)/arm64-vmgenid-mainline; mkdir -p $$m; \
-		git -C $(C_PRISTINE) show v$(KERNEL_VERSION):drivers/virt/vmgenid.c > $$m/new.c; \
-		cmp -s $$m/new.c $$m/vmgenid_mainline.c || mv $$m/new.c $$m/vmgenid_mainline.c; \
-		echo "obj-m := vmgenid_mainline.o" > $$m/Kbuild; \
-		make -s ARCH=arm64 LLVM=1 O=$$b M=$$m modules; \
-		test -s $$b/drivers/virt/vmgenid.ko && test -s $$m/vmgenid_mainline.ko && \
-		echo "arm64-c-vmgenid-kernel: 1 passed, 0 failed (arm64 VMGENID=m VMGENID_RUST=n, and mainline'"'"'s driver)"'
+			$(addprefix /src/,$(ARM64_M_CONFIGS)); \
+		grep -q rustc $$b/drivers/virt/.vmgenid.o.cmd; test -s $$b/drivers/virt/vmgenid.ko; \
+		for v in mainline fixed; do \
+			m=$(ARM64_C_MODULES)/$$v; mkdir -p $$m; \
+			if [ $$v = mainline ]; then \
+				git -C $(C_PRISTINE) show v$(KERNEL_VERSION):drivers/virt/vmgenid.c; \
+			else cat drivers/virt/vmgenid_c.c; fi > $$m/new.c; \
+			cmp -s $$m/new.c $$m/vmgenid_$$v.c || mv $$m/new.c $$m/vmgenid_$$v.c; \
+			echo "obj-m := vmgenid_$$v.o" > $$m/Kbuild; \
+			make -s ARCH=arm64 LLVM=1 O=$$b M=$$m modules; \
+		done; \
+		echo "arm64-vmgenid-m-kernel: 1 passed, 0 failed (arm64 SYSGENID=y VMGENID=m: Rust vmgenid.ko;" \
+			"the C driver, mainline'"'"'s and fixed, as external modules)"'
 
 ## build-matrix   the four Kconfig variants, each without a warning from this series
-build-matrix: guest-kernel norust-kernel vmgenid-module-kernel no-sysgenid-kernel c-vmgenid-kernel
+build-matrix: guest-kernel norust-kernel no-sysgenid-kernel c-vmgenid-kernel \
+	arm64-kernel arm64-vmgenid-m-kernel
 
 ## guest-probe    boot the x86_64 guest with QEMU's vmgenid device: the Rust driver must bind it
 guest-probe: guest-kernel
@@ -235,19 +241,18 @@ arm64-progs: work-tree
 ## arm64-e2e      the arm64 guest (device tree, GICv3): probe, kselftest, unbind/rebind, a snapshot
 ##                restored by two VMMs that write the ID and raise the SPI, the revalidate path,
 ##                and the C driver's device-tree path before and after the series' fix
-arm64-e2e: arm64-kernel arm64-c-vmgenid-kernel arm64-progs
+arm64-e2e: arm64-kernel arm64-vmgenid-m-kernel arm64-progs
 	@$(RUN) sh -c 'set -e; \
 		BUSYBOX=$(ARM64_BUSYBOX) sh /src/scripts/guest-initramfs.sh /tmp/arm64.cpio \
 			/src/guest/arm64-init.sh $(ARM64_PROGS); \
 		python3 /src/scripts/arm64-e2e.py rust $(ARM64_IMAGE) /tmp/arm64.cpio \
 			$(C_BUILD)/arm64-e2e $(ARM64_FLAGS); \
 		mkdir -p /tmp/c-mods; \
-		cp $(ARM64_C_BUILD)/drivers/virt/vmgenid.ko /tmp/c-mods/vmgenid_fixed.ko; \
-		cp $(C_BUILD)/arm64-vmgenid-mainline/vmgenid_mainline.ko /tmp/c-mods/; \
-		BUSYBOX=$(ARM64_BUSYBOX) sh /src/scripts/guest-initramfs.sh /tmp/arm64-c.cpio \
-			/src/guest/arm64-c-init.sh /tmp/c-mods; \
-		python3 /src/scripts/arm64-e2e.py c-driver $(ARM64_C_BUILD)/arch/arm64/boot/Image \
-			/tmp/arm64-c.cpio $(C_BUILD)/arm64-e2e-c $(ARM64_FLAGS)'
+		cp $(ARM64_C_MODULES)/*/vmgenid_*.ko $(ARM64_M_BUILD)/drivers/virt/vmgenid.ko /tmp/c-mods/; \
+		BUSYBOX=$(ARM64_BUSYBOX) sh /src/scripts/guest-initramfs.sh /tmp/arm64-m.cpio \
+			/src/guest/arm64-modules-init.sh /tmp/c-mods; \
+		python3 /src/scripts/arm64-e2e.py modules $(ARM64_M_BUILD)/arch/arm64/boot/Image \
+			/tmp/arm64-m.cpio $(C_BUILD)/arm64-e2e-modules $(ARM64_FLAGS)'
 
 ## kselftest      run the SysGenId selftests as root in the x86_64 guest
 kselftest: guest-kernel guest-progs
@@ -280,9 +285,9 @@ snapshot-debug: debug-kernel guest-progs
 			/tmp/snapshot.cpio /tmp/snapshot --stage snapshot-debug --slow 3'
 
 ## lint           checkpatch --strict on every patch, rustfmt, the uapi header in C and C++, clippy
-lint: guest-progs vmgenid-module-kernel no-sysgenid-kernel
+lint: guest-progs no-sysgenid-kernel arm64-kernel arm64-vmgenid-m-kernel
 	@$(RUN) sh /src/scripts/lint.sh $(C_PRISTINE) /src/patches $(C_BUILD)/headers/usr/include \
-		$(C_BUILD)/x86_64-vmgenid-m $(C_BUILD)/x86_64-no-sysgenid
+		$(C_BUILD)/x86_64-no-sysgenid $(ARM64_BUILD) $(ARM64_M_BUILD)
 
 ## docs           htmldocs for the touched directories and rustdoc, no warning from our files
 docs: guest-kernel
@@ -304,8 +309,10 @@ docs: guest-kernel
 		test $$s1 -eq 0 -a $$s2 -eq 0 -a $$s3 -eq 0 -a $$w1 -eq 0 -a $$w2 -eq 0 && \
 			echo "docs: 1 passed, 0 failed" || { echo "docs: 0 passed, 1 failed"; exit 1; }'
 
-## e2e            the QEMU checks: probe, kselftest, three snapshots, a short stress run, a benchmark smoke run
-e2e: guest-probe kselftest snapshot snapshot-c-vmgenid snapshot-debug stress-smoke bench-smoke
+## e2e            the QEMU checks: probe, kselftest, three snapshots, a short stress run, a benchmark smoke run,
+##                and the arm64 guest
+e2e: guest-probe kselftest snapshot snapshot-c-vmgenid snapshot-debug stress-smoke bench-smoke \
+	arm64-e2e
 
 ## debug-kernel   the hardening guest: lockdep, KASAN, UBSAN, DEBUG_LIST, kmemleak, fault injection
 debug-kernel: work-tree
