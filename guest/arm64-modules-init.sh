@@ -23,6 +23,7 @@ for driver in mainline fixed rust; do
 	esac
 	bound=$(basename "$(readlink "/sys/bus/platform/devices/$dev/driver")")
 	module=$(basename "$(readlink "/sys/bus/platform/devices/$dev/driver/module")")
+	before=$(dmesg | grep -c 'sleeping function called from invalid context')
 	# Opened before "ready": its read() answers once the generation moves.
 	exec 3< /dev/sysgenid
 	echo "guest: ready driver=$driver bound=$bound module=$module"
@@ -30,7 +31,7 @@ for driver in mainline fixed rust; do
 	exec 3<&-
 	sleep 2
 	n=$(dmesg | grep -c 'sleeping function called from invalid context')
-	echo "guest: notified driver=$driver gen=$(echo $gen) reports=$n"
+	echo "guest: notified driver=$driver gen=$(echo $gen) atomic-sleep-reports=$((n - before))"
 	rmmod "$module"
 	echo "guest: unloaded driver=$driver module=$(grep -c "^$module " /proc/modules)"
 done

@@ -239,7 +239,7 @@ def modules(image, initrd, work, checks):
             mark = marks[driver] = len(vmm.lines())
             checks.say(f"VMM: new ID and SPI {arm64vmm.ID_SPI} for the {driver} driver")
             vmm.vmm_write_id(uuid.uuid4().bytes)
-            done = vmm.wait_for([rf"guest: notified driver={driver} gen=(\d*) reports=(\d+)",
+            done = vmm.wait_for([rf"guest: notified driver={driver} gen=(\d*) atomic-sleep-reports=(\d+)",
                                  rf"guest: unloaded driver={driver} module=0$"],
                                 RESTORE_TIMEOUT, mark)
             gens.append(int(done[0].group(1) or -1) if done else -1)
