@@ -63,7 +63,7 @@ help:
 
 ## demo           build what is missing, then tell the snapshot story: one VM saved, two clones restored
 ##                (ARCH=arm64: the same on the arm64 device-tree guest, then the C driver's fix)
-ifeq ($(ARCH),arm64)
+ifeq ($(origin ARCH)$(ARCH),command linearm64)
 demo: arm64-kernel arm64-vmgenid-m-kernel arm64-progs
 	@echo "== SysGenId demo on arm64: kernel $(KERNEL_VERSION) with the series, cache in $(CACHE)"
 	@$(MAKE) --no-print-directory arm64-e2e ARM64_FLAGS=--narrate
@@ -187,13 +187,15 @@ arm64-vmgenid-m-kernel: arm64-kernel
 				git -C $(C_PRISTINE) show v$(KERNEL_VERSION):drivers/virt/vmgenid.c; \
 			else cat drivers/virt/vmgenid_c.c; fi > $$m/new.c; \
 			cmp -s $$m/new.c $$m/vmgenid_$$v.c || mv $$m/new.c $$m/vmgenid_$$v.c; \
-			echo "obj-m := vmgenid_$$v.o" > $$m/Kbuild; \
-			make -s ARCH=arm64 LLVM=1 O=$$b M=$$m modules; \
+			rm -f $$m/new.c; echo "obj-m := vmgenid_$$v.o" > $$m/Kbuild; \
+			make -s ARCH=arm64 LLVM=1 O=$$b M=$$m modules > $$m/build.log 2>&1 || \
+				{ cat $$m/build.log; exit 1; }; \
+			if grep -q "warning:" $$m/build.log; then cat $$m/build.log; exit 1; fi; \
 		done; \
 		echo "arm64-vmgenid-m-kernel: 1 passed, 0 failed (arm64 SYSGENID=y VMGENID=m: Rust vmgenid.ko;" \
 			"the C driver, mainline'"'"'s and fixed, as external modules)"'
 
-## build-matrix   the four Kconfig variants, each without a warning from this series
+## build-matrix   the six Kconfig variants (x86_64 and arm64), each without a warning from this series
 build-matrix: guest-kernel norust-kernel no-sysgenid-kernel c-vmgenid-kernel \
 	arm64-kernel arm64-vmgenid-m-kernel
 
@@ -296,7 +298,7 @@ docs: guest-kernel
 		s1=$$?; \
 		make LLVM=1 ARCH=x86_64 O=$(GUEST_BUILD) rustdoc > /tmp/rustdoc.log 2>&1; \
 		s2=$$?; \
-		ours="sysgenid|vmgenid|acpi/(device|notify)|memremap|random\.rs|capability"; \
+		ours="sysgenid|vmgenid|acpi/(device|notify)|memremap|io/resource|random\.rs|capability"; \
 		w1=$$(grep -E "WARNING|ERROR|warning|error" /tmp/htmldocs.log | grep -c -E "$$ours"); \
 		w2=$$(grep -E -A4 "^(warning|error)" /tmp/rustdoc.log | grep -c -E "$$ours"); \
 		grep -E -B2 -A6 "$$ours" /tmp/htmldocs.log | grep -E -A6 "WARNING|ERROR" | head -n 40; \

@@ -37,19 +37,31 @@ echo "guest: kselftest exit=$?"
 
 # Unbind and bind again: the interrupt, the revalidate hook and the
 # mapping go, then come back.
+region() { grep -c '^ *5fe00000-5fe0000f : ' /proc/iomem; }
+echo "guest: bound region=$(region)"
 echo "$dev" > $drv/unbind
-echo "guest: unbound driver=$(bound) held: region=$(grep -c 5fe00000 /proc/iomem)" \
+echo "guest: unbound driver=$(bound) held: region=$(region)" \
 	"irq=$(grep -c vmgenid /proc/interrupts)"
 echo "$dev" > $drv/bind
-echo "guest: rebound driver=$(bound)"
+echo "guest: rebound driver=$(bound) region=$(region)"
 echo "guest: kernel reports=$(count_reports)"
 
 /bin/sysgenid-watchers &
-# read: one read() of a new file, which answers only once the generation
-# differs from the one current at open(), so it returns at once only if the
-# read itself noticed a new ID.
+watchers=$!
+# The host's requests:
+#   irqs     how many vmgenid interrupts the kernel has handled;
+#   stop     end the watchers, so that no other syscall looks at the ID;
+#   read     one read() of a new file, which answers only once the
+#            generation differs from the one current at open(), so it
+#            returns at once only if the read itself noticed a new ID;
+#   reports  the kernel's reports so far.
 while read -r request; do
 	case $request in
+	irqs)
+		echo "guest: irqs=$(awk '/vmgenid/ { print $2 + $3 }' /proc/interrupts)" ;;
+	stop)
+		kill "$watchers"; wait "$watchers" 2>/dev/null
+		echo "guest: watchers stopped" ;;
 	read)
 		gen=$(timeout 20 dd if=/dev/sysgenid bs=4 count=1 2>/dev/null | od -An -tu4)
 		echo "guest: read gen=$(echo $gen) reseeds=$(count_reseeds)" ;;

@@ -2,21 +2,21 @@
 # /init for the arm64 guest with VMGENID=m (make arm64-e2e): the driver of
 # the device-tree node loaded as a module, three times, and one notification
 # raised by the host for each:
+#  - fixed: the C driver with the series' first patch, a threaded handler;
+#  - rust: the series' Rust driver (vmgenid.ko), which has always handled
+#    the interrupt in a thread;
 #  - mainline: the C driver of Linux 7.3, which runs the vmfork notifier
 #    chain from its hard interrupt handler; SysGenId is on that chain, so
-#    the chain's read-write semaphore is taken in atomic context;
-#  - fixed: the same C driver with the series' first patch, a threaded
-#    handler;
-#  - rust: the series' Rust driver (vmgenid.ko), which has always handled
-#    the interrupt in a thread.
-# Each must move the generation by one; each is unloaded again.
+#    the chain's read-write semaphore is taken in atomic context.
+# Mainline's comes last because its report turns lockdep off.  Each must
+# move the generation by one; each is unloaded again.
 echo
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 dev=$(cd /sys/bus/platform/devices && echo *.vmgenid)
-for driver in mainline fixed rust; do
+for driver in fixed rust mainline; do
 	case $driver in
 	rust) insmod /bin/vmgenid.ko ;;
 	*) insmod "/bin/vmgenid_$driver.ko" ;;
@@ -31,7 +31,9 @@ for driver in mainline fixed rust; do
 	exec 3<&-
 	sleep 2
 	n=$(dmesg | grep -c 'sleeping function called from invalid context')
-	echo "guest: notified driver=$driver gen=$(echo $gen) atomic-sleep-reports=$((n - before))"
+	lockdep=$(grep -c 'debug_locks: *1$' /proc/lockdep_stats)
+	echo "guest: notified driver=$driver gen=$(echo $gen) atomic-sleep-reports=$((n - before))" \
+		"lockdep-on=$lockdep"
 	rmmod "$module"
 	echo "guest: unloaded driver=$driver module=$(grep -c "^$module " /proc/modules)"
 done

@@ -44,19 +44,25 @@ QUIET_PERIOD = 5
 APPEND = "console=ttyAMA0 panic=-1 quiet loglevel=5"
 ATOMIC_SLEEP = "BUG: sleeping function called from invalid context"
 # The drivers the modules run loads, with their module names.
-DRIVERS = (("mainline", "vmgenid_mainline"), ("fixed", "vmgenid_fixed"), ("rust", "vmgenid"))
+# Mainline's last: its report turns lockdep off.
+DRIVERS = (("fixed", "vmgenid_fixed"), ("rust", "vmgenid"), ("mainline", "vmgenid_mainline"))
 
 
-def start(name, args, extra=(), guid=None):
-    """Starts a VMM process; with `guid`, writes it before the vCPUs run,
-    as a VMM does at boot (no interrupt)."""
+def start(name, args, guid, extra=(), notify=False):
+    """Starts a VMM process and writes `guid` before the vCPUs run: at boot
+    without an interrupt, on a restore (`notify`) followed by the SPI."""
     work, image, initrd, disk, boot = args
     vmm = arm64vmm.Arm64Vmm(name, work, image, initrd, disk, boot, ["-S", *extra])
-    if guid is not None:
-        vmm.vmm_write_id(guid, notify=False)
-    else:
-        vmm.command("cont")
+    vmm.vmm_write_id(guid, notify=notify)
     return vmm
+
+
+def ask(vmm, request, answer, timeout=30):
+    """Types a request on the guest's console; returns the match of its answer."""
+    mark = len(vmm.lines())
+    vmm.type_line(request)
+    found = vmm.wait_for([answer], timeout, mark)
+    return found[0] if found else None
 
 
 def reports(vmm, checks, name):
@@ -94,6 +100,8 @@ def boot_checks(a, checks, work, source):
         return next((l for l in lines if l.startswith(prefix)), "")
 
     checks.say("  guest: " + line("guest: node=")[7:])
+    checks.check("a.device_node_mode", line("guest: sysgenid=") == "guest: sysgenid=crw-rw-rw-",
+                 line("guest: sysgenid="))
     checks.check("a.rust_driver_bound_the_node",
                  line("guest: node=") == "guest: node=vmgenid@5fe00000 "
                  "device=5fe00000.vmgenid driver=vmgenid"
@@ -121,10 +129,12 @@ def boot_checks(a, checks, work, source):
     checks.check("a.kselftest", tap.returncode == 0 and line("guest: kselftest exit=0") != "",
                  tap.stdout.strip().splitlines()[-1] if tap.stdout.strip() else tap.stderr)
     checks.check("a.unbind_rebind",
-                 line("guest: unbound driver=") == "guest: unbound driver= held: region=0 irq=0"
-                 and line("guest: rebound driver=") == "guest: rebound driver=vmgenid"
+                 line("guest: bound region=") == "guest: bound region=1"
+                 and line("guest: unbound driver=") == "guest: unbound driver= held: region=0 irq=0"
+                 and line("guest: rebound driver=") == "guest: rebound driver=vmgenid region=1"
                  and line("guest: kernel reports=") == "guest: kernel reports=0",
-                 f"{line('guest: unbound')[7:]}; {line('guest: rebound')[7:]}; "
+                 f"{line('guest: bound region')[7:]}; {line('guest: unbound')[7:]}; "
+                 f"{line('guest: rebound')[7:]}; "
                  f"{line('guest: kernel reports=')[7:]}")
     return int(found[0].group(1)), int(found[0].group(2))
 
@@ -135,11 +145,11 @@ def restore(name, args, checks, gen0, reseeds0, revalidate):
     subprocess.run(["cp", disk, clone_disk], check=True)
     guid = uuid.uuid4().bytes
     began = time.monotonic()
-    vmm = start(name, (work, image, initrd, clone_disk, boot), ["-loadvm", "snap"])
+    checks.say(f"VMM {name.upper()}: a new QEMU process restores the snapshot, writes "
+               f"ID {guid.hex()} and raises SPI {arm64vmm.ID_SPI}, then lets the vCPUs run")
+    vmm = start(name, (work, image, initrd, clone_disk, boot), guid, ["-loadvm", "snap"],
+                notify=True)
     try:
-        checks.say(f"VMM {name.upper()}: a new QEMU process restores the snapshot, writes "
-                   f"ID {guid.hex()} and raises SPI {arm64vmm.ID_SPI}, then lets the vCPUs run")
-        vmm.vmm_write_id(guid)
         found = vmm.wait_for([
             r"watchers: reader woke gen=(\d+) random=([0-9a-f]+) reseeds=(-?\d+)",
             r"watchers: poller woke gen=(\d+)",
@@ -165,17 +175,17 @@ def restore(name, args, checks, gen0, reseeds0, revalidate):
                      orch.group(2) == "0" and orch.group(4) == "0",
                      f"wait={orch.group(2)} errno={orch.group(3)} outdated={orch.group(4)}")
         if revalidate:
-            # No interrupt this time: only the read() can notice the new ID.
-            checks.say(f"VMM {name.upper()}: a new ID with no interrupt; the guest reads "
-                       "/dev/sysgenid once")
-            mark = len(vmm.lines())
+            # No interrupt this time, and no watcher left: only the read() can notice the
+            # new ID.
+            checks.say(f"VMM {name.upper()}: the watchers stop; a new ID with no interrupt; "
+                       "the guest reads /dev/sysgenid once")
+            stopped = ask(vmm, "stop", r"guest: watchers stopped")
             vmm.vmm_write_id(uuid.uuid4().bytes, notify=False)
-            vmm.type_line("read")
-            got = vmm.wait_for([r"guest: read gen=(\d*) reseeds=(\d+)"], RESTORE_TIMEOUT, mark)
+            got = ask(vmm, "read", r"guest: read gen=(\d*) reseeds=(\d+)", RESTORE_TIMEOUT)
             checks.check(f"{name}.read_sees_new_id_without_interrupt",
-                         got is not None and got[0].group(1) == str(gen0 + 2)
-                         and int(got[0].group(2)) == reseeds0 + 2,
-                         got[0].group(0)[7:] if got else "timed out")
+                         stopped and got and got.group(1) == str(gen0 + 2)
+                         and int(got.group(2)) == reseeds0 + 2,
+                         got.group(0)[7:] if got else "timed out")
         time.sleep(QUIET_PERIOD)
         reports(vmm, checks, name)
         return reader.group(2)
@@ -193,7 +203,7 @@ def rust(image, initrd, work, checks):
     began = time.monotonic()
     checks.say("VMM A: boot the arm64 guest from its device tree; the VMM writes the first ID")
     guid_a = uuid.uuid4().bytes
-    a = start("a", args, guid=guid_a)
+    a = start("a", args, guid_a)
     try:
         state = boot_checks(a, checks, work, source)
         if state is None:
@@ -201,7 +211,7 @@ def rust(image, initrd, work, checks):
         gen0, reseeds0 = state
         print(f"  boot: watchers ready {time.monotonic() - began:.1f} s after QEMU A started",
               flush=True)
-        time.sleep(1)
+        irqs = ask(a, "irqs", r"guest: irqs=(\d+)")
         checks.say(f"VMM A: savevm at generation {gen0}")
         a.hmp("savevm snap")
         mark = len(a.lines())
@@ -212,7 +222,12 @@ def rust(image, initrd, work, checks):
         a.vmm_write_id(guid_a)
         time.sleep(QUIET_PERIOD)
         woke = [l for l in a.lines()[mark:] if l.startswith("watchers: ")]
-        checks.check("a.same_id_interrupt_changes_nothing", not woke, "; ".join(woke))
+        after = ask(a, "irqs", r"guest: irqs=(\d+)")
+        checks.check("a.same_id_interrupt_changes_nothing",
+                     irqs and after and int(after.group(1)) == int(irqs.group(1)) + 1 and not woke,
+                     f"vmgenid interrupts {irqs and irqs.group(1)} -> {after and after.group(1)}"
+                     + (": " + "; ".join(woke) if woke else ", no watcher woke"))
+        reports(a, checks, "a")
     finally:
         a.close()
     randoms = {name: restore(name, args, checks, gen0, reseeds0, name == "b")
@@ -227,7 +242,7 @@ def modules(image, initrd, work, checks):
     disk = os.path.join(work, "disk.qcow2")
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", disk, "64M"], check=True)
     boot = arm64vmm.build_boot_files(work, initrd, APPEND)
-    vmm = start("m", (work, image, initrd, disk, boot), guid=uuid.uuid4().bytes)
+    vmm = start("m", (work, image, initrd, disk, boot), uuid.uuid4().bytes)
     try:
         gens, atomic, marks = [], {}, {}
         for driver, module in DRIVERS:
@@ -239,12 +254,15 @@ def modules(image, initrd, work, checks):
             mark = marks[driver] = len(vmm.lines())
             checks.say(f"VMM: new ID and SPI {arm64vmm.ID_SPI} for the {driver} driver")
             vmm.vmm_write_id(uuid.uuid4().bytes)
-            done = vmm.wait_for([rf"guest: notified driver={driver} gen=(\d*) atomic-sleep-reports=(\d+)",
+            done = vmm.wait_for([rf"guest: notified driver={driver} gen=(\d+) "
+                                 rf"atomic-sleep-reports=(\d+) lockdep-on=(\d)",
                                  rf"guest: unloaded driver={driver} module=0$"],
                                 RESTORE_TIMEOUT, mark)
-            gens.append(int(done[0].group(1) or -1) if done else -1)
+            gens.append(int(done[0].group(1)) if done else -1)
             checks.check(f"{driver}.generation_moved_and_unloaded", done is not None,
                          done[0].group(0)[7:] if done else "timed out")
+            if driver != "mainline":
+                checks.check(f"{driver}.lockdep_still_on", done and done[0].group(3) == "1")
             atomic[driver] = [l for l in vmm.lines()[mark:] if ATOMIC_SLEEP in l]
         checks.check("one_bump_per_notification", gens == list(range(gens[0], gens[0] + 3)),
                      f"generations {gens}")
@@ -261,10 +279,10 @@ def modules(image, initrd, work, checks):
                 f.write("\n".join(lines[first:first + 40]) + "\n")
             checks.say(f"mainline's report, from the console ({report}):\n"
                        + "\n".join(lines[first:first + 14]))
-        # Mainline's driver reports twice (the atomic-sleep check, then lockdep); after it is
-        # gone, nothing may.
-        found = [l for l in lines[marks["fixed"]:] if snapshot.REPORT.search(l)]
-        checks.check("no_report_after_mainline", not found, "; ".join(found[:3]))
+        # Before mainline's driver, which reports twice (the atomic-sleep check, then
+        # lockdep), nothing may.
+        found = [l for l in lines[:marks["mainline"]] if snapshot.REPORT.search(l)]
+        checks.check("no_report_before_mainline", not found, "; ".join(found[:3]))
     finally:
         vmm.close()
 

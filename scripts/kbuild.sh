@@ -75,7 +75,7 @@ if ! make ARCH="$arch" LLVM=1 O="$build" $clippy -j"$(nproc)" $targets > "$log" 
 	echo "kbuild: $build: build failed (log: $log)" >&2
 	exit 1
 fi
-ours='sysgenid|vmgenid|rust/kernel/(acpi|io/memremap|random|capability|miscdevice|page|fs/kiocb|mm/virt|sync/poll)|rust/helpers/(acpi|capability)'
+ours='sysgenid|vmgenid|rust/kernel/(acpi|io/memremap|io/resource|random|capability|miscdevice|page|fs/kiocb|mm/virt|sync/poll)|rust/helpers/(acpi|capability)'
 if grep -E -A6 '^(warning|.*: warning:)' "$log" | grep -E -q "$ours"; then
 	grep -E -A6 '^(warning|.*: warning:)' "$log" | grep -E -B3 -A3 "$ours" >&2
 	echo "kbuild: $build: warnings in this series' files" >&2

@@ -5,8 +5,8 @@
 # usage: lint.sh PRISTINE PATCHDIR HEADERS_USR_INCLUDE [CLIPPY_BUILDDIR...]
 #
 #  - scripts/checkpatch.pl --strict on every patch: no error and no check;
-#    a warning only in a patch whose commit message explains it (says
-#    "checkpatch");
+#    a warning only in a patch whose commit message, or its note below the
+#    `---` line, explains it (says "checkpatch");
 #  - rustfmt, with the kernel's .rustfmt.toml, on the project's Rust files;
 #  - the installed uapi header compiled into a C and a C++ program with
 #    -Wall -Werror;
@@ -33,11 +33,11 @@ EOF
 	if [ "$e" -ne 0 ] || [ "$c" -ne 0 ]; then
 		bad "checkpatch.$p" "$e errors, $w warnings, $c checks"
 		echo "$out" | grep -E '^(ERROR|CHECK|WARNING)' -A3
-	elif [ "$w" -ne 0 ] && ! sed -n '/^Subject:/,/^---$/p' "$patches/$p" | grep -q checkpatch; then
-		bad "checkpatch.$p" "$w warnings, not explained in the commit message"
+	elif [ "$w" -ne 0 ] && ! sed -n '/^Subject:/,/^diff --git/p' "$patches/$p" | grep -q checkpatch; then
+		bad "checkpatch.$p" "$w warnings, not explained in the message or its notes"
 		echo "$out" | grep -E '^WARNING' -A3
 	elif [ "$w" -ne 0 ]; then
-		ok "checkpatch.$p ($w warnings, explained in the commit message)"
+		ok "checkpatch.$p ($w warnings, explained in the message or its notes)"
 	else
 		ok "checkpatch.$p"
 	fi
@@ -79,7 +79,7 @@ for lang in c c++; do
 	fi
 done
 
-ours='sysgenid|vmgenid|rust/kernel/(acpi|io/memremap|io/mem\.rs|random|capability|miscdevice|page|fs/kiocb|fs/file|mm/virt|sync/poll|workqueue)'
+ours='sysgenid|vmgenid|rust/kernel/(acpi|io/memremap|io/mem\.rs|io/resource|random|capability|miscdevice|page|fs/kiocb|fs/file|mm/virt|sync/poll|workqueue)'
 for build in "$@"; do
 	name=$(basename "$build")
 	# Only what this configuration builds from Rust: a variant's build

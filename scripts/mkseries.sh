@@ -8,7 +8,9 @@
 #   message   the commit message (subject line, blank line, body);
 #   files     top-level source paths the patch adds or replaces in full;
 #   *.diff    edits to files that already exist in the kernel, applied in
-#             name order with `git apply`.
+#             name order with `git apply`;
+#   notes     optional: a note for reviewers, which the patch carries below
+#             its `---` line, where `git am` drops it.
 # The commits are made on a scratch work tree at vVERSION with the identity
 # and date of SRC/series/config, so the same sources always give the same
 # patches, byte for byte.  OUTDIR receives the cover letter (from
@@ -49,7 +51,11 @@ for p in "$src"/series/[0-9]*/; do
 	done
 	# -f: the Debian tarball's top-level .gitignore ignores everything.
 	git add -A -f
-	{ cat "$p/message"; printf '\nSigned-off-by: %s\n' "$author"; } | git commit -q -F -
+	# Signed-off-by joins the message's trailer block if it ends with one.
+	sep='\n'
+	tail -n 1 "$p/message" | grep -q '^[A-Za-z-]*: ' && sep=
+	{ cat "$p/message"; printf "$sep"'Signed-off-by: %s\n' "$author"; } | git commit -q -F -
+	[ ! -r "$p/notes" ] || git notes add -f -F "$p/notes" 2>/dev/null
 done
 
 # Every kernel-side source file of the project must reach the series.
@@ -66,7 +72,7 @@ rm -f "$listed" "$listed.all" "$listed.missing"
 git config branch.series-gen.description "$(cat "$src/series/cover-letter")"
 rm -rf "$out"
 mkdir -p "$out"
-git format-patch -q -M --cover-letter --cover-from-description=subject \
+git format-patch -q -M --notes --cover-letter --cover-from-description=subject \
 	--zero-commit --no-signature --subject-prefix="$(conf prefix)" \
 	-o "$out" "v$version..series-gen"
 (cd "$out" && ls [0-9]*.patch | grep -v '^0000-' > series)

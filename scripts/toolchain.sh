@@ -64,6 +64,8 @@ foreign() { awk '!/^#/ && NF == 3 && $1 ~ /:/ { print $1 "=" $2 }' "$lock"; }
 	apt-get clean
 	git config --system safe.directory "*"
 	dpkg-query -W -f "\${Package} \${Version}\n" > /var/lib/sysgenid-toolchain.manifest
+	for p in $4; do echo "${p%%=*} ${p#*=} (unpacked in /opt/foreign)"; done \
+		>> /var/lib/sysgenid-toolchain.manifest
 ' toolchain "$(pins $suite | tr '\n' ' ')" "$(pins $suite-backports | tr '\n' ' ')" \
 	"$suite-backports" "$(foreign | tr '\n' ' ')"
 

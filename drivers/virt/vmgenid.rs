@@ -396,8 +396,9 @@ impl<'bound> VmGenId<'bound> {
 
     /// Device tree: `reg` holds the ID; changes come as an edge interrupt.
     ///
-    /// The region is requested as the device's resource and mapped write-back: it is ordinary
-    /// guest RAM that the VMM leaves out of the memory node so that the guest maps it itself.
+    /// The region is requested, as the C driver requests it, and mapped write-back: it is
+    /// ordinary guest RAM that the VMM leaves out of the memory node so that the guest maps it
+    /// itself.
     fn probe_of(pdev: &'bound platform::Device<Core<'_>>) -> Result<Self> {
         let dev: &device::Device = pdev.as_ref();
         let map = pdev
@@ -408,8 +409,10 @@ impl<'bound> VmGenId<'bound> {
         let notifier = KBox::pin_init(
             // SAFETY: The registration is kept in the device data, never forgotten.
             unsafe {
+                // ONESHOT keeps a level-triggered line masked until the thread has run, as in
+                // the C driver; the binding's edge interrupt needs no more.
                 pdev.request_threaded_irq_by_index(
-                    irq::Flags::SHARED,
+                    irq::Flags::SHARED | irq::Flags::ONESHOT,
                     0,
                     c"vmgenid",
                     Ok(Notified(tracker.clone())),

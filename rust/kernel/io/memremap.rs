@@ -135,22 +135,11 @@ impl MemRemap {
         let start = resource.start();
         let size = resource.size();
         let name = resource.name().unwrap_or_default();
-        // Requested from the root of the physical memory tree, as `request_mem_region()` does,
-        // because that is where the region's `Drop` releases it. A device tree device's resource
-        // is not in that tree: a region requested under it could never be released, and the
-        // device could not bind again.
-        //
-        // SAFETY: `iomem_resource` is a static, valid forever. C code changes it only under
-        // `resource_lock`, and `Resource` wraps it in `Opaque`.
-        let iomem = unsafe { Resource::from_raw(&raw mut bindings::iomem_resource) };
-        let region = iomem
-            .request_region(
-                start,
-                size,
-                name.to_cstring()?,
-                resource::Flags::IORESOURCE_MEM,
-            )
-            .ok_or(EBUSY)?;
+        // Requested like `request_mem_region()`, not under `resource` itself: a device tree
+        // device's resources are not in the memory resource tree, so a region requested under
+        // one would not keep other drivers out, and it would hang off memory that the device
+        // frees while the mapping lives on.
+        let region = Region::request_mem(start, size, name.to_cstring()?).ok_or(EBUSY)?;
         // SAFETY: The range is a memory resource of the caller's device, and `region` keeps it
         // requested for this driver alone until the mapping is gone.
         let mut map = unsafe { Self::new(start, size.try_into()?, flags)? };
