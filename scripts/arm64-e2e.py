@@ -150,19 +150,9 @@ def restore(name, args, checks, gen0, reseeds0, revalidate):
     vmm = start(name, (work, image, initrd, clone_disk, boot), guid, ["-loadvm", "snap"],
                 notify=True)
     try:
-        found = vmm.wait_for([
-            r"watchers: reader woke gen=(\d+) random=([0-9a-f]+) reseeds=(-?\d+)",
-            r"watchers: poller woke gen=(\d+)",
-            r"watchers: mapper saw gen=(\d+)",
-            r"watchers: orchestrator gen=(\d+) wait=(-?\d+) errno=(\d+) outdated=(\d+)",
-        ], RESTORE_TIMEOUT)
-        elapsed = time.monotonic() - began
-        if not checks.check(f"{name}.watchers_woke", found is not None,
-                            f"{elapsed:.1f} s from QEMU start" if found else "timed out"):
-            print("\n".join(vmm.lines()[-30:]))
+        found = snapshot.watchers_woke(vmm, checks, name, began, RESTORE_TIMEOUT)
+        if found is None:
             return None
-        for m in found:
-            checks.say(f"  guest: {m.group(0)[len('watchers: '):]}")
         reader, _, _, orch = found
         checks.check(f"{name}.generation_one_higher",
                      all(int(m.group(1)) == gen0 + 1 for m in found),

@@ -163,6 +163,26 @@ class Checks:
         return ok
 
 
+def watchers_woke(vmm, checks, name, began, timeout):
+    """Waits for the four watchers of guest/sysgenid-watchers.c to report a
+    new generation in a clone; checks and narrates that they did.  Returns
+    the matches (reader, poller, mapper, orchestrator), or None."""
+    found = vmm.wait_for([
+        r"watchers: reader woke gen=(\d+) random=([0-9a-f]+) reseeds=(-?\d+)",
+        r"watchers: poller woke gen=(\d+)",
+        r"watchers: mapper saw gen=(\d+)",
+        r"watchers: orchestrator gen=(\d+) wait=(-?\d+) errno=(\d+) outdated=(\d+)",
+    ], timeout)
+    elapsed = time.monotonic() - began
+    if not checks.check(f"{name}.watchers_woke", found is not None,
+                        f"{elapsed:.1f} s from QEMU start" if found else "timed out"):
+        print("\n".join(vmm.lines()[-30:]))
+        return None
+    for m in found:
+        checks.say(f"  guest: {m.group(0)[len('watchers: '):]}")
+    return found
+
+
 def restore(name, args, checks, gen0):
     """Restores the snapshot in a new VMM process; returns the reader's random bytes."""
     work, kernel, initrd, disk = args
@@ -174,19 +194,9 @@ def restore(name, args, checks, gen0):
         checks.say(f"VMM {name.upper()}: a new QEMU process restores the snapshot, "
                    f"VM generation ID {vmm.guid()}")
         want = gen0 + 1
-        found = vmm.wait_for([
-            rf"watchers: reader woke gen=(\d+) random=([0-9a-f]+) reseeds=(-?\d+)",
-            rf"watchers: poller woke gen=(\d+)",
-            rf"watchers: mapper saw gen=(\d+)",
-            rf"watchers: orchestrator gen=(\d+) wait=(-?\d+) errno=(\d+) outdated=(\d+)",
-        ], RESTORE_TIMEOUT)
-        elapsed = time.monotonic() - start
-        if not checks.check(f"{name}.watchers_woke", found is not None,
-                            f"{elapsed:.1f} s from QEMU start" if found else "timed out"):
-            print("\n".join(vmm.lines()[-30:]))
+        found = watchers_woke(vmm, checks, name, start, RESTORE_TIMEOUT)
+        if found is None:
             return None
-        for line in (m.group(0) for m in found):
-            checks.say(f"  guest: {line[len('watchers: '):]}")
         reader, poller, mapper, orch = found
         checks.check(f"{name}.generation_one_higher",
                      all(int(m.group(1)) == want for m in found),
