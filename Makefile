@@ -73,14 +73,7 @@ demo: guest-progs
 endif
 
 ## check          everything CI runs: patches-check, KUnit, bisect-check, the Kconfig matrix, the guest checks, lint, docs
-# The kernels of the matrix and the debug guest are built two at a time once
-# bisect-check has left the work tree at the series' head: each build is
-# serial in places (configuration, the kernel crate, the link), so two
-# together keep both cores busy.  The guest checks, which time their waits,
-# run alone afterwards.
-check: patches-check kunit bisect-check
-	@$(MAKE) --no-print-directory -j2 --output-sync=target build-matrix debug-kernel
-	@$(MAKE) --no-print-directory e2e lint docs
+check: patches-check kunit bisect-check build-matrix e2e lint docs
 
 ## toolchain      create (or reuse) the trixie root filesystem in $(CACHE)
 toolchain:

@@ -37,7 +37,10 @@ echo "guest: kselftest exit=$?"
 
 # Unbind and bind again: the interrupt, the revalidate hook and the
 # mapping go, then come back.
-region() { grep -c '^ *5fe00000-5fe0000f : ' /proc/iomem; }
+# The node's unit address is the ID's 16-byte region, as /proc/iomem lists it.
+addr=${node#vmgenid@}
+span="$addr-$(printf '%x' $((0x$addr + 15)))"
+region() { grep -c "^ *$span : " /proc/iomem; }
 echo "guest: bound region=$(region)"
 echo "$dev" > $drv/unbind
 echo "guest: unbound driver=$(bound) held: region=$(region)" \
