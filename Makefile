@@ -26,6 +26,9 @@ GUEST_BZIMAGE := $(GUEST_BUILD)/arch/x86/boot/bzImage
 BENCH_BUILD   := $(C_BUILD)/x86_64-bench
 DEBUG_BUILD   := $(C_BUILD)/x86_64-debug
 STRESS_SECONDS ?= 60
+STORM_RESTORES ?= 30
+STORM_SECONDS  ?= 8
+comma := ,
 
 KUNIT_CONFIGS := kunit/sysgenid.kunitconfig kconfig-fragments/sysgenid.config
 GUEST_CONFIGS := kconfig-fragments/x86_64-guest.config kconfig-fragments/sysgenid.config
@@ -55,7 +58,7 @@ KUNIT_DOCTESTS := random.rs sysgenid.rs io/memremap.rs io/mem.rs capability.rs p
 	arm64-kernel arm64-vmgenid-m-kernel arm64-progs arm64-e2e \
 	snapshot snapshot-c-vmgenid snapshot-debug \
 	e2e lint docs bench-kernel bench bench-smoke debug-kernel stress stress-smoke \
-	clean-cache
+	storm storm-smoke clean-cache
 
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
@@ -330,15 +333,35 @@ stress-smoke: debug-kernel guest-progs
 	@$(RUN) sh /src/scripts/stress.sh $(DEBUG_BUILD)/arch/x86/boot/bzImage $(C_BUILD)/guest-progs \
 		$(C_BUILD)/stress-smoke stress-smoke -t 20
 
-## bench-kernel   the benchmark guest: the guest kernel without lock debugging
+## storm          a restore storm in the debug guest: one snapshot saved mid-workload, restored by
+##                STORM_RESTORES=30 new QEMU processes, each with its own ID; in each clone the
+##                driver is unbound and bound in a loop under the workload; then kmemleak
+storm: debug-kernel guest-progs
+	@$(RUN) sh -c 'sh /src/scripts/guest-initramfs.sh /tmp/storm.cpio /src/guest/storm-init.sh \
+			$(C_BUILD)/guest-progs && \
+		python3 /src/scripts/storm.py $(DEBUG_BUILD)/arch/x86/boot/bzImage /tmp/storm.cpio \
+			$(C_BUILD)/storm --restores $(STORM_RESTORES) --slow 2 \
+			--append "oops=panic STORM_ARGS=-t,$(STORM_SECONDS),-u,QEMUVGID:00$(if $(STORM_SEED),$(comma)-s$(comma)$(STORM_SEED))"'
+
+# The same with three restores, in make check.
+storm-smoke: debug-kernel guest-progs
+	@$(RUN) sh -c 'sh /src/scripts/guest-initramfs.sh /tmp/storm.cpio /src/guest/storm-init.sh \
+			$(C_BUILD)/guest-progs && \
+		python3 /src/scripts/storm.py $(DEBUG_BUILD)/arch/x86/boot/bzImage /tmp/storm.cpio \
+			$(C_BUILD)/storm-smoke --restores 3 --slow 2 --stage storm-smoke \
+			--append "oops=panic STORM_ARGS=-t,5,-u,QEMUVGID:00"'
+
+## bench-kernel   the benchmark guest: the guest kernel without lock debugging, with the C helpers
+##                inlined into Rust (Clang 22)
 bench-kernel: work-tree
-	@$(RUN) sh -c 'cd $(C_WORK) && sh /src/scripts/kbuild.sh $(BENCH_BUILD) x86_64 bzImage \
+	@$(RUN) sh -c 'cd $(C_WORK) && KBUILD_LLVM=-22 sh /src/scripts/kbuild.sh $(BENCH_BUILD) x86_64 bzImage \
 		$(addprefix /src/,$(BENCH_CONFIGS))'
 
 ## bench          the benchmarks in the guest: ratios against getppid, VFS floors, plain loads, eventfd
+##                (BENCH_ARGS=-s: the syscall figures only)
 bench: bench-kernel guest-progs
 	@$(RUN) sh /src/scripts/bench.sh $(BENCH_BUILD)/arch/x86/boot/bzImage \
-		$(C_BUILD)/guest-progs $(C_BUILD)/bench
+		$(C_BUILD)/guest-progs $(C_BUILD)/bench $(BENCH_ARGS)
 	@echo "bench: results in $(CACHE)/build/bench/{table.md,summary.txt}"
 
 # A quick pass of every benchmark (tiny N, few rounds) in the test guest.

@@ -7,7 +7,8 @@ echo
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
-echo "guest: bench start cpus=$(grep -c ^processor /proc/cpuinfo)"
+echo "guest: bench start cpus=$(grep -c ^processor /proc/cpuinfo)" \
+	"meltdown: $(cat /sys/devices/system/cpu/vulnerabilities/meltdown)"
 # shellcheck disable=SC2086  # BENCH_ARGS is a list of options
 /bin/sysgenid-bench ${BENCH_ARGS:-}
 echo "guest: bench exit=$?"

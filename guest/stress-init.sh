@@ -17,7 +17,7 @@ echo "guest: stress start"
 # shellcheck disable=SC2046  # one word per option
 /bin/sysgenid-stress $(echo "${STRESS_ARGS:-}" | tr , ' ')
 echo "guest: stress exit=$?"
-/bin/sysgenid-stress --inject
+/bin/sysgenid-stress --inject -u QEMUVGID:00
 echo "guest: inject exit=$?"
 if [ -e $leakfile ]; then
 	# kmemleak reports objects unreferenced for 5 s, after two scans.

@@ -5,7 +5,8 @@
  * whatever the interleaving.
  *
  * usage: sysgenid-stress [-t SECONDS] [-s SEED] [-j WORKERS] [-b BUMPERS]
- *        sysgenid-stress --inject
+ *        sysgenid-stress --storm [-t SECONDS] [-s SEED] [-j WORKERS] [-u DEVICE]
+ *        sysgenid-stress --inject [-u DEVICE]
  *
  * The stress run prints its seed first; the same seed gives the same choices
  * in each thread (not the same interleaving).  Invariants checked:
@@ -27,9 +28,19 @@
  *  - at the end, with every file closed, no watcher is counted as outdated,
  *    before and after one more bump.
  *
+ * --storm is one clone of a restore storm: the same workers, no bumper.  It
+ * waits until the generation moves (the host restored the snapshot it was
+ * saved in), then runs SECONDS more, unbinding and binding the VM generation
+ * ID driver from DEVICE in a loop meanwhile if -u names one ("teardown under
+ * fire").  Besides the invariants above, the generation must have moved
+ * exactly once, by one, and every worker must return.
+ *
  * --inject makes the kernel's allocations fail (failslab, fail_page_alloc,
  * this thread only) at every point of open() and mmap() in turn: each call
  * either works or fails with ENOMEM, and the watcher count stays right.
+ * With -u, the same for binding the VM generation ID driver to DEVICE: each
+ * probe either binds or fails, leaving the device unbound, and a later bind
+ * works.
  *
  * Exit status 0 when every check held; the last line says what ran.
  */
@@ -62,7 +73,7 @@
 /* The same choices in every run unless -s asks for others. */
 #define DEFAULT_SEED 20261125
 
-static atomic_long ops, bumps, violations, eintr;
+static atomic_long ops, bumps, violations, eintr, changes, cycles;
 /* Signals this thread received: tells a signal's EINTR from the driver's. */
 static __thread long signals;
 static atomic_int stop;
@@ -591,6 +602,8 @@ static void *monitor_main(void *arg)
 
 		if (now < last)
 			violation("the page went back from %u to %u", last, now);
+		if (now != last)
+			atomic_fetch_add(&changes, 1);
 		last = now;
 		sched_yield();
 	}
@@ -655,6 +668,102 @@ static int stress(int seconds, uint64_t seed, int nworkers, int nbumpers)
 		violation("final WAIT: %s", strerror(errno));
 	printf("stress: %ld operations, %ld bumps (generation %u to %u), %ld interrupted waits,"
 	       " %ld violations\n", atomic_load(&ops), atomic_load(&bumps), gen0, page_gen(),
+	       atomic_load(&eintr), atomic_load(&violations));
+	return atomic_load(&violations) ? 1 : 0;
+}
+
+/* --storm: one clone of a restore storm. */
+
+#define DRIVER "/sys/bus/platform/drivers/vmgenid/"
+
+static int put(const char *path, const char *value);
+
+/* Whether DEVICE is bound to the VM generation ID driver. */
+static int bound(const char *device)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), DRIVER "%s", device);
+	return access(path, F_OK) == 0;
+}
+
+/* Unbinds and binds DEVICE until stopped; leaves it bound. */
+static void *teardown_main(void *arg)
+{
+	const char *device = arg;
+
+	while (!atomic_load(&stop)) {
+		if (put(DRIVER "unbind", device) != 0 || bound(device))
+			violation("unbind %s: %s", device, strerror(errno));
+		usleep(1000);
+		if (put(DRIVER "bind", device) != 0 || !bound(device))
+			violation("bind %s: %s", device, strerror(errno));
+		atomic_fetch_add(&cycles, 1);
+		usleep(5000);
+	}
+	return NULL;
+}
+
+static int storm(int seconds, uint64_t seed, int nworkers, const char *device)
+{
+	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART */
+	struct worker *w = calloc(nworkers, sizeof(*w));
+	int ctl = open(DEV, O_RDONLY | O_CLOEXEC);
+	pthread_t monitor, teardown;
+	uint32_t gen0, gen1;
+	long left;
+
+	if (!w || ctl < 0) {
+		perror("setup");
+		return 2;
+	}
+	page = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, ctl, 0);
+	if (page == MAP_FAILED) {
+		perror("mmap");
+		return 2;
+	}
+	sigaction(SIGUSR1, &sa, NULL);
+	gen0 = page_gen();
+	for (int i = 0; i < nworkers; i++) {
+		w[i].seed = seed * 0x9e3779b97f4a7c15ull + i + 1;
+		pthread_create(&w[i].thread, NULL, worker_main, &w[i]);
+	}
+	pthread_create(&monitor, NULL, monitor_main, NULL);
+	printf("storm: ready gen=%u seed=%llu workers=%d\n", gen0, (unsigned long long)seed,
+	       nworkers);
+	fflush(stdout);
+	/* The snapshot is saved during this wait; each clone leaves it on its restore. */
+	while (page_gen() == gen0)
+		usleep(20000);
+	gen1 = page_gen();
+	printf("storm: restored gen=%u\n", gen1);
+	fflush(stdout);
+	if (device)
+		pthread_create(&teardown, NULL, teardown_main, (void *)device);
+	sleep(seconds);
+	atomic_store(&stop, 1);
+	for (int i = 0; i < nworkers; i++)
+		pthread_join(w[i].thread, NULL);
+	pthread_join(monitor, NULL);
+	if (device) {
+		pthread_join(teardown, NULL);
+		if (!bound(device))
+			violation("%s is not bound at the end", device);
+	}
+	/* One new ID, one bump: checked before the final checks bump on their own. */
+	if (gen1 != gen0 + 1 || page_gen() != gen1 || atomic_load(&changes) != 1)
+		violation("generation %u -> %u -> %u in %ld changes: one restore must bump once",
+			  gen0, gen1, page_gen(), atomic_load(&changes));
+	printf("storm: clone gen=%u->%u changes=%ld\n", gen0, page_gen(), atomic_load(&changes));
+	left = ioctl(ctl, SYSGENID_GET_OUTDATED_WATCHERS);
+	if (left != 0)
+		violation("%ld outdated watchers counted after every fd closed", left);
+	if (ioctl(ctl, SYSGENID_FORCE_GEN_UPDATE, 0) != 0 ||
+	    ioctl(ctl, SYSGENID_GET_OUTDATED_WATCHERS) != 0 ||
+	    ioctl(ctl, SYSGENID_WAIT_WATCHERS, 1000) != 0)
+		violation("final bump and wait: %s", strerror(errno));
+	printf("storm: %ld operations, %ld unbind/bind cycles, %ld interrupted waits,"
+	       " %ld violations\n", atomic_load(&ops), atomic_load(&cycles),
 	       atomic_load(&eintr), atomic_load(&violations));
 	return atomic_load(&violations) ? 1 : 0;
 }
@@ -858,7 +967,52 @@ static void driver_only(int ctl, int w)
 		violation("no allocation of the driver's open() could be made to fail");
 }
 
-static int inject(void)
+/*
+ * Binding the VM generation ID driver under injection: every allocation of
+ * its probe (the tracker, the ID's mapping, the notify handler, the
+ * revalidate registration) fails in turn.  A failed bind leaves the device
+ * unbound with nothing registered; the next bind works.
+ */
+static void probe_under_injection(int ctl, int w, const char *device)
+{
+	long binds = 0, failed = 0;
+
+	if (!bound(device)) {
+		printf("inject: %s is not bound to vmgenid: probe pass skipped\n", device);
+		return;
+	}
+	for (long space = 0; space < 65536; space += 8) {
+		int ok, e, injected;
+
+		if (put(DRIVER "unbind", device) != 0 || bound(device)) {
+			violation("unbind %s: %s", device, strerror(errno));
+			break;
+		}
+		arm_fault("failslab", space);
+		ok = put(DRIVER "bind", device) == 0;
+		e = errno;
+		injected = disarm_fault("failslab");
+		binds++;
+		if (ok != bound(device))
+			violation("bind %s returned %s but the device is %sbound", device,
+				  ok ? "success" : strerror(e), bound(device) ? "" : "not ");
+		if (!ok) {
+			failed++;
+			if (put(DRIVER "bind", device) != 0 || !bound(device))
+				violation("bind %s after a failed probe: %s", device, strerror(errno));
+		}
+		/* The count and the wake-ups still work, with the driver back. */
+		check_count(ctl, w, 0, "after an injected probe");
+		if (!injected)
+			break;
+	}
+	printf("inject: %ld binds of %s (%ld probes failed and left it unbound)\n", binds, device,
+	       failed);
+	if (!failed)
+		violation("no allocation of the vmgenid probe could be made to fail");
+}
+
+static int inject(const char *device)
 {
 	static const char *const dirs[] = { "failslab", "fail_page_alloc" };
 	int ctl = open(DEV, O_RDONLY | O_CLOEXEC), w = open(DEV, O_RDWR | O_CLOEXEC);
@@ -925,6 +1079,8 @@ static int inject(void)
 		}
 	}
 	driver_only(ctl, w);
+	if (device)
+		probe_under_injection(ctl, w, device);
 	close(w);
 	if (ioctl(ctl, SYSGENID_FORCE_GEN_UPDATE, 0) != 0 ||
 	    ioctl(ctl, SYSGENID_GET_OUTDATED_WATCHERS) != 0)
@@ -937,15 +1093,24 @@ static int inject(void)
 
 int main(int argc, char **argv)
 {
-	int seconds = 60, workers = 8, bumpers = 2;
+	int seconds = 60, workers = 8, bumpers = 2, mode = 0;
 	uint64_t seed = DEFAULT_SEED;
+	const char *device = NULL;
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--inject"))
-			return inject();
+		if (!strcmp(argv[i], "--inject")) {
+			mode = 'i';
+			continue;
+		}
+		if (!strcmp(argv[i], "--storm")) {
+			mode = 's';
+			continue;
+		}
 		if (i + 1 >= argc)
 			break;
-		if (!strcmp(argv[i], "-t"))
+		if (!strcmp(argv[i], "-u"))
+			device = argv[++i];
+		else if (!strcmp(argv[i], "-t"))
 			seconds = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "-s"))
 			seed = strtoull(argv[++i], NULL, 0);
@@ -954,5 +1119,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "-b"))
 			bumpers = atoi(argv[++i]) > 16 ? 16 : atoi(argv[i]);
 	}
+	if (mode == 'i')
+		return inject(device);
+	if (mode == 's')
+		return storm(seconds, seed, workers, device);
 	return stress(seconds, seed, workers, bumpers);
 }

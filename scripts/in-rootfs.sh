@@ -15,6 +15,9 @@ shift 3
 [ -x "$rootfs/usr/bin/env" ] || { echo "in-rootfs: no root filesystem at $rootfs" >&2; exit 1; }
 mkdir -p "$rootfs/src" "$rootfs/cache"
 
+# bindgen (0.71) takes the newest libclang it finds, and misparses the kernel
+# headers with libclang 22 (the benchmark kernel's Clang): keep it on
+# libclang-dev's 19, see toolchain/packages.lock.
 exec unshare --mount --pid --fork --kill-child --propagation private -- /bin/sh -eu -c '
 	r=$1 repo=$2 cache=$3
 	shift 3
@@ -37,5 +40,6 @@ exec unshare --mount --pid --fork --kill-child --propagation private -- /bin/sh 
 	exec chroot "$r" /usr/bin/env -i \
 		HOME=/root LANG=C.UTF-8 TERM=dumb CI="${CI:-}" \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		LIBCLANG_PATH=/usr/lib/llvm-19/lib \
 		"$@"
 ' in-rootfs "$rootfs" "$repo" "$cache" "$@"

@@ -8,6 +8,9 @@
 #   --partial  the tree may lack symbols the fragments set (a partly applied
 #              series): skip those instead of failing
 #
+# LLVM=1 unless KBUILD_LLVM says otherwise (-22: the Clang 22 tools, whose
+# LLVM is rustc's, for RUST_INLINE_HELPERS).
+#
 # The configuration is regenerated only when the fragments or the tree's
 # Kconfig files change, and .config keeps its timestamp when the result is
 # the same, so the build stays incremental.  Fails when an option a fragment
@@ -26,7 +29,14 @@ done
 build=$1 arch=$2 targets=$3
 shift 3
 
-mk() { make -s ARCH="$arch" LLVM=1 O="$build" "$@"; }
+llvm=${KBUILD_LLVM:-1}
+# With another Clang, bindgen keeps libclang 19 (LIBCLANG_PATH, see
+# in-rootfs.sh), which does not know some of the newer Clang's warning
+# options.
+case $llvm in
+-*) export BINDGEN_EXTRA_CLANG_ARGS=-Wno-unknown-warning-option ;;
+esac
+mk() { make -s ARCH="$arch" LLVM="$llvm" O="$build" "$@"; }
 
 mkdir -p "$build"
 stamp=$build/.sysgenid-config
@@ -70,7 +80,7 @@ fi
 log=$build/.sysgenid-build.log
 start=$(date +%s)
 # shellcheck disable=SC2086  # TARGETS is a list; $clippy is empty or one word
-if ! make ARCH="$arch" LLVM=1 O="$build" $clippy -j"$(nproc)" $targets > "$log" 2>&1; then
+if ! make ARCH="$arch" LLVM="$llvm" O="$build" $clippy -j"$(nproc)" $targets > "$log" 2>&1; then
 	grep -E -B2 -A12 'error(\[E[0-9]+\])?:|Error [0-9]' "$log" | head -n 80 >&2
 	echo "kbuild: $build: build failed (log: $log)" >&2
 	exit 1
@@ -82,5 +92,5 @@ if grep -E -A6 '^(warning|.*: warning:)' "$log" | grep -E -q "$ours"; then
 	exit 1
 fi
 all=$(grep -c -E '^warning|: warning:' "$log" || true)
-echo "kbuild: $build ($arch${clippy:+, clippy}): built $targets in $(( $(date +%s) - start )) s;" \
+echo "kbuild: $build ($arch${clippy:+, clippy}, LLVM=$llvm): built $targets in $(( $(date +%s) - start )) s;" \
 	"$all warnings in the log, none from this series"

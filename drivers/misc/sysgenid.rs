@@ -23,7 +23,10 @@
 use core::ops::Deref;
 use kernel::{
     capability,
-    fs::{file::fmode, File, Kiocb},
+    fs::{
+        file::{self, fmode},
+        File, Kiocb, LocalFile,
+    },
     iov::{IovIterDest, IovIterSource},
     miscdevice::{MiscDevice, MiscDeviceOptions, MiscDeviceRegistration},
     mm::virt::VmaNew,
@@ -40,6 +43,7 @@ use kernel::{
     },
     sysgenid::revalidate,
     time::{msecs_to_jiffies, Jiffies},
+    uaccess::UserSliceWriter,
     uapi,
 };
 
@@ -266,6 +270,7 @@ impl<P: Deref<Target = SysGenId>> Watch<P> {
     }
 
     /// The current generation, if this file has not acknowledged it. Takes no lock.
+    #[inline]
     fn unacknowledged(&self) -> Option<u32> {
         let current = self.sysgenid.current();
         (!self.ack().is_of(current)).then(|| current.generation())
@@ -274,6 +279,7 @@ impl<P: Deref<Target = SysGenId>> Watch<P> {
     /// Returns the current generation once it differs from the acknowledged one.
     ///
     /// Without `wait`, an up-to-date file gets `EAGAIN`. Reading never acknowledges.
+    #[inline]
     fn read(&self, wait: bool) -> Result<u32> {
         if let Some(generation) = self.unacknowledged() {
             return Ok(generation);
@@ -281,6 +287,13 @@ impl<P: Deref<Target = SysGenId>> Watch<P> {
         if !wait {
             return Err(EAGAIN);
         }
+        self.wait_for_generation()
+    }
+
+    /// [`Watch::read`] once it must sleep: out of line, off the path of a read that answers at
+    /// once.
+    #[inline(never)]
+    fn wait_for_generation(&self) -> Result<u32> {
         let mut counts = self.sysgenid.lock.lock();
         loop {
             // Checked again under the lock, which a bump holds while it wakes the waiters.
@@ -298,6 +311,7 @@ impl<P: Deref<Target = SysGenId>> Watch<P> {
 
     /// Answers a read of `len` bytes: `None` for an empty read, which returns 0 at once,
     /// `EINVAL` when `len` cannot hold a generation, and otherwise as [`Watch::read`].
+    #[inline]
     fn read_len(&self, len: usize, wait: bool) -> Result<Option<u32>> {
         match len {
             0 => Ok(None),
@@ -310,6 +324,7 @@ impl<P: Deref<Target = SysGenId>> Watch<P> {
     /// handled, and waits for it, so that a read never answers with a generation older than a
     /// restore it detected; a caller that must not wait gets what the file has now (the bump
     /// that ends the handling wakes it). Then as [`Watch::read_len`].
+    #[inline]
     fn read_revalidated(&self, len: usize, wait: bool) -> Result<Option<u32>> {
         if len >= GEN_SIZE {
             revalidate(wait)?;
@@ -322,6 +337,7 @@ impl<P: Deref<Target = SysGenId>> Watch<P> {
     /// A restore a backend detects is only reported to it, never waited for: handling it may
     /// sleep and take locks, which has no place under epoll's mutex, and the bump that ends it
     /// wakes the poller. `register` adds the caller to the wait queue, before the check.
+    #[inline]
     fn poll_revalidated(&self, register: impl FnOnce(&PollCondVar)) -> bool {
         // Without waiting, there is nothing to fail.
         let _ = revalidate(false);
@@ -468,6 +484,24 @@ impl SysGenIdFile {
         self.0.wait_watchers(timeout)?;
         Ok(0)
     }
+
+    /// The ioctls but `SYSGENID_GET_OUTDATED_WATCHERS`.
+    #[inline(never)]
+    fn control(&self, file: &File, cmd: u32, arg: usize) -> Result<isize> {
+        match cmd {
+            // No ioctl answers from before a restore it could have seen.
+            uapi::SYSGENID_SET_WATCHER_TRACKING
+            | uapi::SYSGENID_WAIT_WATCHERS
+            | uapi::SYSGENID_FORCE_GEN_UPDATE => revalidate(true)?,
+            // Not ours (`isatty()`, say): refused at once.
+            _ => return Err(ENOTTY),
+        };
+        match cmd {
+            uapi::SYSGENID_SET_WATCHER_TRACKING => self.set_tracking(file, arg),
+            uapi::SYSGENID_WAIT_WATCHERS => self.wait_watchers(arg),
+            _ => self.force_update(arg),
+        }
+    }
 }
 
 #[vtable]
@@ -485,6 +519,23 @@ impl MiscDevice for SysGenIdFile {
             SysGenIdFile(Watch::new(module.sysgenid.clone())),
             GFP_KERNEL,
         )?)
+    }
+
+    /// `read()`: the same as `read_iter`, without the iterator, which costs more than the rest
+    /// of a read that finds a generation.
+    #[inline]
+    fn read(
+        me: &SysGenIdFile,
+        file: &LocalFile,
+        mut buf: UserSliceWriter,
+        _pos: &mut file::Offset,
+    ) -> Result<usize> {
+        let wait = file.flags() & file::flags::O_NONBLOCK == 0;
+        let Some(generation) = me.0.read_revalidated(buf.len(), wait)? else {
+            return Ok(0);
+        };
+        buf.write(&generation)?;
+        Ok(GEN_SIZE)
     }
 
     fn read_iter(kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterDest<'_>) -> Result<usize> {
@@ -509,6 +560,7 @@ impl MiscDevice for SysGenIdFile {
         Ok(GEN_SIZE)
     }
 
+    #[inline]
     fn poll(me: &SysGenIdFile, file: &File, table: &PollTable<'_>) -> u32 {
         if me
             .0
@@ -533,22 +585,15 @@ impl MiscDevice for SysGenIdFile {
             .vm_insert_page(vma.start(), &me.sysgenid().page)
     }
 
+    #[inline]
     fn ioctl(me: &SysGenIdFile, file: &File, cmd: u32, arg: usize) -> Result<isize> {
-        match cmd {
-            // No ioctl answers from before a restore it could have seen.
-            uapi::SYSGENID_SET_WATCHER_TRACKING
-            | uapi::SYSGENID_WAIT_WATCHERS
-            | uapi::SYSGENID_FORCE_GEN_UPDATE
-            | uapi::SYSGENID_GET_OUTDATED_WATCHERS => revalidate(true)?,
-            // Not ours (`isatty()`, say): refused at once.
-            _ => return Err(ENOTTY),
-        };
-        match cmd {
-            uapi::SYSGENID_SET_WATCHER_TRACKING => me.set_tracking(file, arg),
-            uapi::SYSGENID_WAIT_WATCHERS => me.wait_watchers(arg),
-            uapi::SYSGENID_FORCE_GEN_UPDATE => me.force_update(arg),
-            _ => Ok(me.sysgenid().outdated() as isize),
+        // What a control plane asks in a loop: answered here, the rest out of line.
+        if cmd == uapi::SYSGENID_GET_OUTDATED_WATCHERS {
+            // No count from before a restore it could have seen.
+            revalidate(true)?;
+            return Ok(me.sysgenid().outdated() as isize);
         }
+        me.control(file, cmd, arg)
     }
 
     #[cfg(CONFIG_COMPAT)]

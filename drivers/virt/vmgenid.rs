@@ -42,8 +42,17 @@ kernel::module_platform_driver! {
 /// The size of the VM generation ID.
 const GUID_SIZE: usize = 16;
 
-/// A VM generation ID.
-type Guid = [u8; GUID_SIZE];
+/// A VM generation ID, as the two native-endian 64-bit words it is read as: compared on every
+/// `/dev/sysgenid` syscall, so kept in the form that takes two loads and two compares.
+type Guid = [u64; 2];
+
+/// The ID's bytes as they are in memory, for the RNG.
+fn guid_bytes(guid: &Guid) -> [u8; GUID_SIZE] {
+    let mut bytes = [0; GUID_SIZE];
+    bytes[..8].copy_from_slice(&guid[0].to_ne_bytes());
+    bytes[8..].copy_from_slice(&guid[1].to_ne_bytes());
+    bytes
+}
 
 /// Where the current VM generation ID is read from.
 trait GuidSource: Send + Sync + 'static {
@@ -62,25 +71,15 @@ trait Entropy: Send + Sync + 'static {
 struct AtomicGuid([Atomic<u64>; 2]);
 
 impl AtomicGuid {
-    fn halves(guid: &Guid) -> [u64; 2] {
-        let mut low = [0; 8];
-        let mut high = [0; 8];
-        low.copy_from_slice(&guid[..8]);
-        high.copy_from_slice(&guid[8..]);
-        [u64::from_ne_bytes(low), u64::from_ne_bytes(high)]
-    }
-
     fn new(guid: &Guid) -> Self {
-        let [low, high] = Self::halves(guid);
-        Self([Atomic::new(low), Atomic::new(high)])
+        Self([Atomic::new(guid[0]), Atomic::new(guid[1])])
     }
 
     /// Publishes `guid`: whoever then finds it with [`AtomicGuid::holds`] also sees what was
     /// done before the store.
     fn store(&self, guid: &Guid) {
-        let [low, high] = Self::halves(guid);
-        self.0[0].store(low, Release);
-        self.0[1].store(high, Release);
+        self.0[0].store(guid[0], Release);
+        self.0[1].store(guid[1], Release);
     }
 
     /// Whether `guid` is the ID stored last.
@@ -88,9 +87,9 @@ impl AtomicGuid {
     /// A read that races a store may see one half of each ID and answer `false`; it answers
     /// `true` only if at least one half it saw was stored for `guid`, or `guid` was stored
     /// before.
+    #[inline]
     fn holds(&self, guid: &Guid) -> bool {
-        let [low, high] = Self::halves(guid);
-        self.0[0].load(Acquire) == low && self.0[1].load(Acquire) == high
+        self.0[0].load(Acquire) == guid[0] && self.0[1].load(Acquire) == guid[1]
     }
 }
 
@@ -184,13 +183,21 @@ impl<S: GuidSource, E: Entropy> Tracker<S, E> {
     /// it. Takes no lock and never sleeps.
     // Without SysGenId nobody asks (but the tests).
     #[cfg_attr(not(CONFIG_SYSGENID), allow(dead_code))]
+    #[inline]
     fn pending(self: &Arc<Self>) -> bool {
         if self.acted.holds(&self.source.read()) {
             return false;
         }
+        self.queue_check();
+        true
+    }
+
+    /// Queues the work item that checks the ID. Out of line: the syscall path only gets here
+    /// after a restore.
+    #[cold]
+    fn queue_check(self: &Arc<Self>) {
         // Already queued is fine: that run reads the ID after this.
         let _ = workqueue::system_long().enqueue(self.clone());
-        true
     }
 
     /// Returns once a change [`Tracker::pending`] found has been acted on; `ERESTARTSYS` if a
@@ -257,7 +264,12 @@ unsafe impl<S: GuidSource, E: Entropy> kernel::sysgenid::Revalidate for Revalida
 }
 
 /// The ID in guest memory.
-struct MappedGuid(MemRemap);
+struct MappedGuid {
+    map: MemRemap,
+    /// Whether the ID is 8-byte aligned, so that it can be read in two loads (as it is on every
+    /// hypervisor we know of) rather than in sixteen: every syscall of `/dev/sysgenid` reads it.
+    aligned: bool,
+}
 
 impl MappedGuid {
     /// Checks that the mapping holds an ID.
@@ -265,16 +277,26 @@ impl MappedGuid {
         if map.size() < GUID_SIZE {
             return Err(EINVAL);
         }
-        Ok(Self(map))
+        let aligned = map.read_u64(0).is_ok();
+        Ok(Self { map, aligned })
     }
 }
 
 impl GuidSource for MappedGuid {
+    #[inline]
     fn read(&self) -> Guid {
-        let mut guid = [0; GUID_SIZE];
-        // `new` checked that the mapping holds `GUID_SIZE` bytes, so this cannot fail.
-        let _ = self.0.read_volatile(0, &mut guid);
-        guid
+        // `new` checked that the mapping holds `GUID_SIZE` bytes, and for `aligned` that the
+        // start is aligned, so none of these reads can fail.
+        if self.aligned {
+            return [
+                self.map.read_u64(0).unwrap_or_default(),
+                self.map.read_u64(8).unwrap_or_default(),
+            ];
+        }
+        let (mut low, mut high) = ([0; 8], [0; 8]);
+        let _ = self.map.read_volatile(0, &mut low);
+        let _ = self.map.read_volatile(8, &mut high);
+        [u64::from_ne_bytes(low), u64::from_ne_bytes(high)]
     }
 }
 
@@ -283,11 +305,11 @@ struct KernelRng;
 
 impl Entropy for KernelRng {
     fn add_device_randomness(&self, guid: &Guid) {
-        random::add_device_randomness(guid);
+        random::add_device_randomness(&guid_bytes(guid));
     }
 
     fn add_vmfork_randomness(&self, guid: &Guid) {
-        random::add_vmfork_randomness(guid);
+        random::add_vmfork_randomness(&guid_bytes(guid));
     }
 }
 
@@ -499,10 +521,7 @@ mod tests {
 
     impl GuidSource for FakeSource {
         fn read(&self) -> Guid {
-            let mut guid = [0; GUID_SIZE];
-            guid[..8].copy_from_slice(&self.low.load(Relaxed).to_ne_bytes());
-            guid[8..].copy_from_slice(&self.high.load(Relaxed).to_ne_bytes());
-            guid
+            [self.low.load(Relaxed), self.high.load(Relaxed)]
         }
     }
 
@@ -537,7 +556,7 @@ mod tests {
     }
 
     fn low_half(guid: &Guid) -> u64 {
-        AtomicGuid::halves(guid)[0]
+        guid[0]
     }
 
     type FakeTracker = Tracker<FakeSource, FakeRng>;
@@ -561,11 +580,11 @@ mod tests {
 
     #[test]
     fn published_id_matches_only_itself() {
-        let a = [0x5a; GUID_SIZE];
+        let a = [0x5a5a_5a5a_5a5a_5a5a; 2];
         let mut low_differs = a;
         low_differs[0] = 0;
         let mut high_differs = a;
-        high_differs[GUID_SIZE - 1] = 0;
+        high_differs[1] = 0;
         let acted = AtomicGuid::new(&a);
         assert!(acted.holds(&a));
         assert!(!acted.holds(&low_differs));
@@ -573,6 +592,21 @@ mod tests {
         acted.store(&low_differs);
         assert!(acted.holds(&low_differs));
         assert!(!acted.holds(&a));
+    }
+
+    #[test]
+    fn rng_gets_the_id_bytes_in_memory_order() {
+        let mut memory = [0u8; GUID_SIZE];
+        for (i, byte) in memory.iter_mut().enumerate() {
+            *byte = i as u8 + 1;
+        }
+        // The two words as two aligned loads from `memory` give them.
+        let mut low = [0; 8];
+        let mut high = [0; 8];
+        low.copy_from_slice(&memory[..8]);
+        high.copy_from_slice(&memory[8..]);
+        let guid = [u64::from_ne_bytes(low), u64::from_ne_bytes(high)];
+        assert_eq!(guid_bytes(&guid), memory);
     }
 
     #[test]

@@ -288,6 +288,7 @@ impl<T: Revalidate> PinnedDrop for Registration<T> {
 /// # let _ = pending;
 /// # Ok::<(), Error>(())
 /// ```
+#[inline]
 pub fn revalidate(wait: bool) -> Result<bool> {
     // Without a backend there is nothing to protect: skip the read-side critical section.
     if CURRENT.load(Relaxed).is_null() {
@@ -308,13 +309,26 @@ pub fn revalidate(wait: bool) -> Result<bool> {
     if !pending || !wait {
         return Ok(pending);
     }
-    // SAFETY: As above, the registration is alive while `rcu` is held.
+    // SAFETY: `whole` is the live registration just found under `rcu`, which is still held.
+    unsafe { settle(whole, rcu) }.map(|()| true)
+}
+
+/// Waits until the restore the backend of `whole` reported has been handled: the rare part of
+/// [`revalidate`], out of line.
+///
+/// # Safety
+///
+/// `whole` must point to a registration that was registered in `CURRENT` when `rcu` was already
+/// held.
+#[cold]
+unsafe fn settle(whole: *const Entry, rcu: rcu::Guard) -> Result {
+    // SAFETY: By the safety requirements, the registration is alive while `rcu` is held.
     let settling = unsafe { &(*whole).settling };
     let settling = settling.read_lock();
     drop(rcu);
     // SAFETY: The registration cannot finish dropping while `settling` is held, so it is alive
-    // for this call; `settle` is its `settle_of`.
+    // for this call; by the invariants of `Registration`, `settle` is its `settle_of`.
     let settled = unsafe { ((*whole).settle)(whole) };
     drop(settling);
-    settled.map(|()| true)
+    settled
 }
