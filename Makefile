@@ -25,16 +25,24 @@ GUEST_BUILD   := $(C_BUILD)/x86_64-guest
 GUEST_BZIMAGE := $(GUEST_BUILD)/arch/x86/boot/bzImage
 BENCH_BUILD   := $(C_BUILD)/x86_64-bench
 DEBUG_BUILD   := $(C_BUILD)/x86_64-debug
+KCSAN_BUILD   := $(C_BUILD)/x86_64-kcsan
 STRESS_SECONDS ?= 60
 STORM_RESTORES ?= 30
+STORM_KCSAN_RESTORES ?= 8
 STORM_SECONDS  ?= 8
+STORM_ARM64_SECONDS ?= 60
+STORM_ARM64_INTERVAL ?= 0.25
+STORM_SEED_ARG = $(if $(STORM_SEED),$(comma)-s$(comma)$(STORM_SEED))
 comma := ,
+# A KCSAN report header that names neither driver: excused (and counted).
+KCSAN_NOT_OURS := ^[^a-zA-Z]*BUG: KCSAN: data-race in (?!.*(sysgenid|vmgenid))
 
 KUNIT_CONFIGS := kunit/sysgenid.kunitconfig kconfig-fragments/sysgenid.config
 GUEST_CONFIGS := kconfig-fragments/x86_64-guest.config kconfig-fragments/sysgenid.config
 NORUST_CONFIGS := kconfig-fragments/x86_64-no-rust.config
 BENCH_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/x86_64-bench.config
 DEBUG_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/x86_64-debug.config
+KCSAN_CONFIGS := $(DEBUG_CONFIGS) kconfig-fragments/x86_64-kcsan.config
 NO_SYSGENID_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/no-sysgenid.config
 C_VMGENID_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/c-vmgenid.config
 C_VMGENID_BZIMAGE := $(C_BUILD)/x86_64-c-vmgenid/arch/x86/boot/bzImage
@@ -46,7 +54,7 @@ ARM64_M_BUILD := $(C_BUILD)/arm64-vmgenid-m
 ARM64_C_MODULES := $(C_BUILD)/arm64-c-modules
 ARM64_PROGS   := $(C_BUILD)/arm64-progs
 ARM64_BUSYBOX := /opt/foreign/arm64/usr/bin/busybox
-KUNIT_SOURCES := drivers/misc/sysgenid.rs drivers/virt/vmgenid.rs
+KUNIT_SOURCES := drivers/misc/sysgenid.rs drivers/virt/vmgenid.rs rust/kernel/sysgenid.rs
 # The kernel crate files whose doctests the series adds or extends; UML has no
 # ACPI, so the ACPI examples are only compiled in the x86_64 builds.
 KUNIT_DOCTESTS := random.rs sysgenid.rs io/memremap.rs io/mem.rs capability.rs page.rs \
@@ -58,7 +66,8 @@ KUNIT_DOCTESTS := random.rs sysgenid.rs io/memremap.rs io/mem.rs capability.rs p
 	arm64-kernel arm64-vmgenid-m-kernel arm64-progs arm64-e2e \
 	snapshot snapshot-c-vmgenid snapshot-debug \
 	e2e lint docs bench-kernel bench bench-smoke debug-kernel stress stress-smoke \
-	storm storm-smoke clean-cache
+	storm storm-debug storm-kcsan storm-arm64 storm-smoke storm-arm64-smoke kcsan-kernel \
+	clean-cache
 
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
@@ -117,7 +126,8 @@ kunit: work-tree
 			--json=$(C_BUILD)/kunit.json; \
 		python3 /src/scripts/kunit-results.py $(C_BUILD)/kunit.json \
 			$(addprefix /src/,$(KUNIT_SOURCES)) \
-			--doctests $(addprefix $(C_WORK)/rust/kernel/,$(KUNIT_DOCTESTS))'
+			--doctests $(addprefix $(C_WORK)/rust/kernel/,$(KUNIT_DOCTESTS)) \
+			--log $(C_BUILD)/kunit-um/test.log'
 
 ## bisect-check   build every prefix of the series (x86_64, LLVM=1, the guest fragments), incrementally
 bisect-check: work-tree
@@ -228,7 +238,7 @@ guest-progs: work-tree
 		gcc -static -O2 -Wall -Werror -pthread -isystem $(C_BUILD)/headers/usr/include \
 			-o $(C_BUILD)/guest-progs/sysgenid-stress /src/guest/sysgenid-stress.c'
 
-# The arm64 guest's programs: the selftest and the watchers, cross-built.
+# The arm64 guest's programs: the selftest, the watchers and the stress workload, cross-built.
 arm64-progs: work-tree
 	@$(RUN) sh -c 'set -e; cd $(C_WORK); \
 		make -s ARCH=arm64 O=$(C_BUILD)/headers-arm64 headers_install \
@@ -237,9 +247,11 @@ arm64-progs: work-tree
 		make -s -C tools/testing/selftests/sysgenid OUTPUT=$(ARM64_PROGS) ARCH=arm64 \
 			CC=aarch64-linux-gnu-gcc KHDR_INCLUDES="-isystem $(C_BUILD)/headers-arm64/usr/include" \
 			LDFLAGS=-static; \
-		aarch64-linux-gnu-gcc -static -O2 -Wall -Werror -pthread \
-			-isystem $(C_BUILD)/headers-arm64/usr/include \
-			-o $(ARM64_PROGS)/sysgenid-watchers /src/guest/sysgenid-watchers.c'
+		for prog in sysgenid-watchers sysgenid-stress; do \
+			aarch64-linux-gnu-gcc -static -O2 -Wall -Werror -pthread \
+				-isystem $(C_BUILD)/headers-arm64/usr/include \
+				-o $(ARM64_PROGS)/$$prog /src/guest/$$prog.c; \
+		done'
 
 ## arm64-e2e      the arm64 guest (device tree, GICv3): probe, kselftest, unbind/rebind, a snapshot
 ##                restored by two VMMs that write the ID and raise the SPI, the revalidate path,
@@ -312,10 +324,10 @@ docs: guest-kernel
 		test $$s1 -eq 0 -a $$s2 -eq 0 -a $$s3 -eq 0 -a $$w1 -eq 0 -a $$w2 -eq 0 && \
 			echo "docs: 1 passed, 0 failed" || { echo "docs: 0 passed, 1 failed"; exit 1; }'
 
-## e2e            the QEMU checks: probe, kselftest, three snapshots, a short stress run, a benchmark smoke run,
-##                and the arm64 guest
-e2e: guest-probe kselftest snapshot snapshot-c-vmgenid snapshot-debug stress-smoke bench-smoke \
-	arm64-e2e
+## e2e            the QEMU checks: probe, kselftest, three snapshots, short stress and storm runs, a benchmark
+##                smoke run, and the arm64 guest
+e2e: guest-probe kselftest snapshot snapshot-c-vmgenid snapshot-debug stress-smoke storm-smoke \
+	bench-smoke arm64-e2e storm-arm64-smoke
 
 ## debug-kernel   the hardening guest: lockdep, KASAN, UBSAN, DEBUG_LIST, kmemleak, fault injection
 debug-kernel: work-tree
@@ -333,15 +345,56 @@ stress-smoke: debug-kernel guest-progs
 	@$(RUN) sh /src/scripts/stress.sh $(DEBUG_BUILD)/arch/x86/boot/bzImage $(C_BUILD)/guest-progs \
 		$(C_BUILD)/stress-smoke stress-smoke -t 20
 
-## storm          a restore storm in the debug guest: one snapshot saved mid-workload, restored by
-##                STORM_RESTORES=30 new QEMU processes, each with its own ID; in each clone the
-##                driver is unbound and bound in a loop under the workload; then kmemleak
-storm: debug-kernel guest-progs
+## storm          the restore storm in the debug guest (storm-debug), the same under KCSAN
+##                (storm-kcsan), and teardown under fire on arm64 with the driver as a module
+storm: storm-debug storm-kcsan storm-arm64
+
+## storm-debug    one snapshot saved mid-workload, restored by STORM_RESTORES=30 new QEMU processes,
+##                each with its own ID; in each clone the driver is unbound and bound in a loop
+##                under the workload; then kmemleak (STORM_SEED= for another workload seed)
+storm-debug: debug-kernel guest-progs
 	@$(RUN) sh -c 'sh /src/scripts/guest-initramfs.sh /tmp/storm.cpio /src/guest/storm-init.sh \
 			$(C_BUILD)/guest-progs && \
 		python3 /src/scripts/storm.py $(DEBUG_BUILD)/arch/x86/boot/bzImage /tmp/storm.cpio \
-			$(C_BUILD)/storm --restores $(STORM_RESTORES) --slow 2 \
-			--append "oops=panic STORM_ARGS=-t,$(STORM_SECONDS),-u,QEMUVGID:00$(if $(STORM_SEED),$(comma)-s$(comma)$(STORM_SEED))"'
+			$(C_BUILD)/storm-debug --restores $(STORM_RESTORES) --slow 2 --stage storm-debug \
+			--append "oops=panic STORM_ARGS=-t,$(STORM_SECONDS),-u,QEMUVGID:00$(STORM_SEED_ARG)"'
+
+## kcsan-kernel   the data-race guest: the debug guest with KCSAN instead of KASAN
+kcsan-kernel: work-tree
+	@$(RUN) sh -c 'cd $(C_WORK) && sh /src/scripts/kbuild.sh $(KCSAN_BUILD) x86_64 bzImage \
+		$(addprefix /src/,$(KCSAN_CONFIGS))'
+
+## storm-kcsan    the storm's restores (STORM_KCSAN_RESTORES=8) and workload under KCSAN; a data race
+##                report that names the series' code fails, others are counted and listed
+storm-kcsan: kcsan-kernel guest-progs
+	@$(RUN) sh -c 'sh /src/scripts/guest-initramfs.sh /tmp/storm.cpio /src/guest/storm-init.sh \
+			$(C_BUILD)/guest-progs && \
+		python3 /src/scripts/storm.py $(KCSAN_BUILD)/arch/x86/boot/bzImage /tmp/storm.cpio \
+			$(C_BUILD)/storm-kcsan --restores $(STORM_KCSAN_RESTORES) --slow 2 --stage storm-kcsan \
+			--allow "$(KCSAN_NOT_OURS)" \
+			--append "oops=panic STORM_ARGS=-t,$(STORM_SECONDS),-u,QEMUVGID:00$(STORM_SEED_ARG)"'
+
+## storm-arm64    teardown under fire: VMGENID=m on arm64, the driver unloaded and loaded, unbound
+##                and bound, under the workload, while the host writes a new ID and raises the
+##                SPI every STORM_ARM64_INTERVAL=0.25 s for STORM_ARM64_SECONDS=60
+storm-arm64: arm64-vmgenid-m-kernel arm64-progs
+	@$(RUN) sh -c 'set -e; mkdir -p /tmp/a64; cp $(ARM64_PROGS)/sysgenid-* \
+			$(ARM64_M_BUILD)/drivers/virt/vmgenid.ko /tmp/a64/; \
+		BUSYBOX=$(ARM64_BUSYBOX) sh /src/scripts/guest-initramfs.sh /tmp/arm64-storm.cpio \
+			/src/guest/arm64-storm-init.sh /tmp/a64; \
+		python3 /src/scripts/arm64-storm.py $(ARM64_M_BUILD)/arch/arm64/boot/Image \
+			/tmp/arm64-storm.cpio $(C_BUILD)/storm-arm64 --seconds $(STORM_ARM64_SECONDS) \
+			--interval $(STORM_ARM64_INTERVAL) $(ARM64_FLAGS)'
+
+# The same for 15 seconds, in make check.
+storm-arm64-smoke: arm64-vmgenid-m-kernel arm64-progs
+	@$(RUN) sh -c 'set -e; mkdir -p /tmp/a64; cp $(ARM64_PROGS)/sysgenid-* \
+			$(ARM64_M_BUILD)/drivers/virt/vmgenid.ko /tmp/a64/; \
+		BUSYBOX=$(ARM64_BUSYBOX) sh /src/scripts/guest-initramfs.sh /tmp/arm64-storm.cpio \
+			/src/guest/arm64-storm-init.sh /tmp/a64; \
+		python3 /src/scripts/arm64-storm.py $(ARM64_M_BUILD)/arch/arm64/boot/Image \
+			/tmp/arm64-storm.cpio $(C_BUILD)/storm-arm64-smoke --seconds 15 \
+			--stage storm-arm64-smoke $(ARM64_FLAGS)'
 
 # The same with three restores, in make check.
 storm-smoke: debug-kernel guest-progs

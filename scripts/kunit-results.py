@@ -2,14 +2,18 @@
 """Check KUnit results against the tests the sources declare.
 
 usage: kunit-results.py RESULTS.json SOURCE.rs... [--doctests KERNEL_CRATE_FILE.rs...]
+                        [--log TEST.LOG]
 
 Every `#[test]` function of a `#[kunit_tests(suite)]` module in the given
 sources must appear in the results and pass; a test that is missing (its
 suite was not built, or the kernel crashed before reaching it) counts as a
 failure.  Likewise every doctest of the given rust/kernel files, which
 CONFIG_RUST_KERNEL_DOCTESTS turns into the tests
-rust_doctests_kernel.rust_doctest_kernel_<path>_<n>.  Prints one line per test and a closing `N passed, N failed`.
-Exits 1 on any failure or missing test.
+rust_doctests_kernel.rust_doctest_kernel_<path>_<n>.  With --log, the
+kernel log of the run (kunit.py's test.log) must hold no report: a test
+whose expectations hold while the kernel warns (a lockdep splat, SRCU
+cleaned up under a reader) has still found a bug.  Prints one line per test
+and a closing `N passed, N failed`.  Exits 1 on any failure or missing test.
 """
 
 import json
@@ -37,6 +41,8 @@ def declared(paths):
 
 
 FENCE = re.compile(r"^\s*///\s*```")
+REPORT = re.compile(r"WARNING: |BUG: |Oops|possible (circular|recursive) locking|"
+                    r"inconsistent lock state|suspicious RCU usage")
 
 
 def doctests(paths):
@@ -72,6 +78,15 @@ def main():
         results = {}
 
     args = sys.argv[2:]
+    reports = []
+    if "--log" in args:
+        log = args[args.index("--log") + 1]
+        args = args[:args.index("--log")] + args[args.index("--log") + 2:]
+        try:
+            with open(log, encoding="utf-8", errors="replace") as f:
+                reports = [line.rstrip() for line in f if REPORT.search(line)]
+        except OSError as e:
+            reports = [f"no kernel log ({e})"]
     docs = args[args.index("--doctests") + 1:] if "--doctests" in args else []
     sources = args[:args.index("--doctests")] if "--doctests" in args else args
     expected = declared(sources) + doctests(docs)
@@ -86,7 +101,9 @@ def main():
         if name not in names and status != "PASS":
             strangers += 1
             print(f"  FAIL {name} ({status}, not one of ours)")
-    sys.exit(judge("kunit", names, statuses, "PASS", strangers))
+    for line in reports:
+        print(f"  FAIL kernel log: {line}")
+    sys.exit(judge("kunit", names, statuses, "PASS", strangers + len(reports)))
 
 
 if __name__ == "__main__":

@@ -332,3 +332,153 @@ unsafe fn settle(whole: *const Entry, rcu: rcu::Guard) -> Result {
     drop(settling);
     settled
 }
+
+#[kunit_tests(rust_kernel_sysgenid)]
+mod tests {
+    use super::*;
+    use crate::{
+        new_spinlock,
+        sync::{Arc, Completion, SpinLock},
+        time::{delay::fsleep, Delta},
+        workqueue::{self, impl_has_work, new_work, Work, WorkItem},
+    };
+
+    /// What the test, its backend and its two work items share.
+    #[pin_data]
+    struct Shared {
+        /// The registration, until the dropper takes it.
+        #[pin]
+        held: SpinLock<Option<Pin<KBox<Registration<Backend>>>>>,
+        /// The checker is inside `settle`, under the registration's SRCU.
+        #[pin]
+        entered: Completion,
+        /// The dropper is about to drop the registration.
+        #[pin]
+        dropping: Completion,
+        /// The drop has returned.
+        dropped: Atomic<bool>,
+        /// The drop returned while `settle` was still running.
+        overlapped: Atomic<bool>,
+        #[pin]
+        checked: Completion,
+        #[pin]
+        gone: Completion,
+    }
+
+    /// Always finds a restore pending; its `settle` waits for the dropper to start, then gives
+    /// the drop 100 ms to return, which it must not while `settle` runs.
+    struct Backend(Arc<Shared>);
+
+    // SAFETY: `pending` only returns a constant.
+    unsafe impl Revalidate for Backend {
+        fn pending(&self) -> bool {
+            true
+        }
+
+        fn settle(&self) -> Result {
+            let shared = &self.0;
+            shared.entered.complete_all();
+            shared.dropping.wait_for_completion();
+            for _ in 0..100 {
+                if shared.dropped.load(Acquire) {
+                    shared.overlapped.store(true, Relaxed);
+                    break;
+                }
+                fsleep(Delta::from_millis(1));
+            }
+            Ok(())
+        }
+    }
+
+    /// Runs `revalidate(true)`, which enters the backend's `settle`.
+    #[pin_data]
+    struct Checker {
+        shared: Arc<Shared>,
+        #[pin]
+        work: Work<Checker>,
+    }
+
+    impl_has_work! {
+        impl HasWork<Self> for Checker { self.work }
+    }
+
+    impl WorkItem for Checker {
+        type Pointer = Arc<Self>;
+
+        fn run(this: Arc<Self>) {
+            assert_eq!(revalidate(true), Ok(true));
+            this.shared.checked.complete_all();
+        }
+    }
+
+    /// Drops the registration while the checker is inside `settle`.
+    #[pin_data]
+    struct Dropper {
+        shared: Arc<Shared>,
+        #[pin]
+        work: Work<Dropper>,
+    }
+
+    impl_has_work! {
+        impl HasWork<Self> for Dropper { self.work }
+    }
+
+    impl WorkItem for Dropper {
+        type Pointer = Arc<Self>;
+
+        fn run(this: Arc<Self>) {
+            let registration = this.shared.held.lock().take();
+            this.shared.dropping.complete_all();
+            drop(registration);
+            this.shared.dropped.store(true, Release);
+            this.shared.gone.complete_all();
+        }
+    }
+
+    /// A registration dropped while a caller is inside the backend's `settle` must wait for it:
+    /// the drop must not return first, and the SRCU must not be cleaned up under its reader
+    /// (which the kernel reports with a warning; the suite's runner fails on it).
+    #[test]
+    fn drop_waits_for_a_running_settle() -> Result {
+        let shared = Arc::pin_init(
+            pin_init!(Shared {
+                held <- new_spinlock!(None),
+                entered <- Completion::new(),
+                dropping <- Completion::new(),
+                dropped: Atomic::new(false),
+                overlapped: Atomic::new(false),
+                checked <- Completion::new(),
+                gone <- Completion::new(),
+            }),
+            GFP_KERNEL,
+        )?;
+        // Needs the one backend slot: fails with `EBUSY` where a VM generation ID device is
+        // bound (the suite runs under UML, which has none).
+        let registration = KBox::pin_init(Registration::new(Backend(shared.clone())), GFP_KERNEL)?;
+        *shared.held.lock() = Some(registration);
+        let (for_checker, for_dropper) = (shared.clone(), shared.clone());
+        let checker = Arc::pin_init(
+            pin_init!(Checker {
+                shared: for_checker,
+                work <- new_work!("sysgenid::tests::Checker"),
+            }),
+            GFP_KERNEL,
+        )?;
+        let dropper = Arc::pin_init(
+            pin_init!(Dropper {
+                shared: for_dropper,
+                work <- new_work!("sysgenid::tests::Dropper"),
+            }),
+            GFP_KERNEL,
+        )?;
+        let _ = workqueue::system_long().enqueue(checker);
+        shared.entered.wait_for_completion();
+        let _ = workqueue::system_long().enqueue(dropper);
+        shared.checked.wait_for_completion();
+        shared.gone.wait_for_completion();
+        assert!(!shared.overlapped.load(Relaxed));
+        // With the registration gone, nothing is asked.
+        assert_eq!(revalidate(true), Ok(false));
+        Ok(())
+    }
+}
