@@ -57,6 +57,11 @@ fn guid_bytes(guid: &Guid) -> [u8; GUID_SIZE] {
 /// Where the current VM generation ID is read from.
 trait GuidSource: Send + Sync + 'static {
     fn read(&self) -> Guid;
+
+    /// The mapping that holds the ID in the first 16 bytes, 8-byte aligned, if it is one.
+    fn mapping(&self) -> Option<&MemRemap> {
+        None
+    }
 }
 
 /// What the kernel's random number generator is told.
@@ -251,7 +256,7 @@ impl<S: GuidSource, E: Entropy> ThreadedHandler for Notified<S, E> {
 struct Revalidator<S: GuidSource, E: Entropy>(Arc<Tracker<S, E>>);
 
 // SAFETY: `pending` reads the mapped ID, compares it with atomics and queues work, none of
-// which sleeps.
+// which sleeps. `quick` points into the tracker, which the `Arc` in `self` keeps alive, in place.
 #[cfg(CONFIG_SYSGENID)]
 unsafe impl<S: GuidSource, E: Entropy> kernel::sysgenid::Revalidate for Revalidator<S, E> {
     fn pending(&self) -> bool {
@@ -260,6 +265,15 @@ unsafe impl<S: GuidSource, E: Entropy> kernel::sysgenid::Revalidate for Revalida
 
     fn settle(&self) -> Result {
         self.0.settle()
+    }
+
+    /// The mapped ID against the one acted on last: the check of every `/dev/sysgenid`
+    /// syscall, made inline, without a call.
+    fn quick(&self) -> Option<kernel::sysgenid::Quick<'_>> {
+        Some(kernel::sysgenid::Quick {
+            live: self.0.source.mapping()?,
+            handled: &self.0.acted.0,
+        })
     }
 }
 
@@ -297,6 +311,10 @@ impl GuidSource for MappedGuid {
         let _ = self.map.read_volatile(0, &mut low);
         let _ = self.map.read_volatile(8, &mut high);
         [u64::from_ne_bytes(low), u64::from_ne_bytes(high)]
+    }
+
+    fn mapping(&self) -> Option<&MemRemap> {
+        self.aligned.then_some(&self.map)
     }
 }
 

@@ -12,6 +12,7 @@
 //! One backend at a time; the SysGenId driver calls [`revalidate`].
 
 use crate::{
+    io::memremap::MemRemap,
     new_srcu,
     prelude::*,
     sync::{
@@ -27,6 +28,9 @@ use core::{marker::PhantomPinned, ptr};
 ///
 /// [`Revalidate::pending`] must not sleep: [`revalidate`] calls it inside an RCU read-side
 /// critical section, and only that section keeps the registration alive during the call.
+///
+/// What [`Revalidate::quick`] returns must stay alive and in place as long as `self` does:
+/// the registration keeps pointers to it.
 ///
 /// # Examples
 ///
@@ -66,6 +70,61 @@ pub unsafe trait Revalidate: Send + Sync + 'static {
     /// Runs in process context and may sleep; fails with `ERESTARTSYS` when a signal ends the
     /// wait.
     fn settle(&self) -> Result;
+
+    /// The values [`revalidate`] compares before it calls [`Revalidate::pending`], if the
+    /// backend has them; while they are equal nothing is pending, and no call is made. Asked
+    /// once, when the backend is registered.
+    ///
+    /// # Examples
+    ///
+    /// See [`Quick`].
+    fn quick(&self) -> Option<Quick<'_>> {
+        None
+    }
+}
+
+/// A check [`revalidate`] makes inline: the 128-bit value at the start of a mapping, which
+/// whoever shares it changes on a restore (a VM generation ID), against the value the backend
+/// handled last, in the same two native-endian words.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::{
+///     io::memremap::MemRemap,
+///     sync::atomic::{Atomic, Acquire},
+///     sysgenid::{Quick, Revalidate},
+/// };
+///
+/// /// A backend for an ID in `map`, of which `handled` is the copy it acted on last.
+/// struct MappedId {
+///     map: MemRemap,
+///     handled: [Atomic<u64>; 2],
+/// }
+///
+/// // SAFETY: `pending` only reads the mapping and two atomics; `map` and `handled` live as long
+/// // as `self`, in place.
+/// unsafe impl Revalidate for MappedId {
+///     fn pending(&self) -> bool {
+///         self.map.read_u64(0) != Ok(self.handled[0].load(Acquire))
+///             || self.map.read_u64(8) != Ok(self.handled[1].load(Acquire))
+///     }
+///
+///     fn settle(&self) -> Result {
+///         // A real backend waits here for the handling it queued in `pending`.
+///         Ok(())
+///     }
+///
+///     fn quick(&self) -> Option<Quick<'_>> {
+///         Some(Quick { live: &self.map, handled: &self.handled })
+///     }
+/// }
+/// ```
+pub struct Quick<'a> {
+    /// The live value: the first 16 bytes of this mapping, 8-byte aligned.
+    pub live: &'a MemRemap,
+    /// The value handled last.
+    pub handled: &'a [Atomic<u64>; 2],
 }
 
 /// The type-erased part of a [`Registration`] that [`revalidate`] reaches.
@@ -78,6 +137,29 @@ struct Entry {
     /// Keeps the registration alive while [`Entry::settle`] runs, outside the RCU section.
     #[pin]
     settling: Srcu,
+    /// The backend's [`Quick`] check, as pointers into the backend; null without one.
+    live: *const MemRemap,
+    handled: *const [Atomic<u64>; 2],
+}
+
+impl Entry {
+    /// Whether the backend's [`Quick`] check finds its two values equal.
+    ///
+    /// # Safety
+    ///
+    /// `self` must be the entry of a live registration.
+    #[inline]
+    unsafe fn quick_says_equal(&self) -> bool {
+        if self.live.is_null() {
+            return false;
+        }
+        // SAFETY: Set together in `Registration::new` from the backend's `quick`, whose results
+        // the `Revalidate` contract keeps alive and in place as long as the backend, which the
+        // live registration owns.
+        let (live, handled) = unsafe { (&*self.live, &*self.handled) };
+        live.read_u64(0) == Ok(handled[0].load(Acquire))
+            && live.read_u64(8) == Ok(handled[1].load(Acquire))
+    }
 }
 
 /// The registered entry, or null.
@@ -94,7 +176,8 @@ static CURRENT: Atomic<*const Entry> = Atomic::new(ptr::null());
 /// # Invariants
 ///
 /// While `CURRENT` holds a pointer to this registration, it is pinned and alive, and its
-/// `entry` holds `Self::pending_of` and `Self::settle_of`.
+/// `entry` holds `Self::pending_of` and `Self::settle_of`, and either null pointers or the
+/// backend's [`Quick`] check.
 ///
 /// # Examples
 ///
@@ -151,10 +234,11 @@ pub struct Registration<T: Revalidate> {
     _pin: PhantomPinned,
 }
 
-// SAFETY: `entry` is only used through shared references and its SRCU, which any task may use;
-// `T` is `Send`.
+// SAFETY: `entry` is only used through shared references and its SRCU, which any task may use,
+// and its pointers point into `backend`, which is `Send`.
 unsafe impl<T: Revalidate> Send for Registration<T> {}
-// SAFETY: Shared references reach `T`, which is `Sync`, and the SRCU, which is thread-safe.
+// SAFETY: Shared references reach `T`, which is `Sync`, the SRCU, which is thread-safe, and,
+// through the entry's pointers, data of `T` that is only read.
 unsafe impl<T: Revalidate> Sync for Registration<T> {}
 
 impl<T: Revalidate> Registration<T> {
@@ -190,11 +274,20 @@ impl<T: Revalidate> Registration<T> {
                 pending: Self::pending_of,
                 settle: Self::settle_of,
                 settling <- new_srcu!("sysgenid::Registration::settling"),
+                live: ptr::null(),
+                handled: ptr::null(),
             }),
             backend,
             _pin: PhantomPinned,
         })
         .pin_chain(|this| {
+            // SAFETY: Only `live` and `handled`, which are not structurally pinned, are written;
+            // nothing moves.
+            let inner = unsafe { this.as_mut().get_unchecked_mut() };
+            if let Some(quick) = inner.backend.quick() {
+                inner.entry.live = quick.live;
+                inner.entry.handled = quick.handled;
+            }
             // From the whole registration, which the entry's functions reach through it.
             let whole: *const Self = &*this;
             // INVARIANT: `this` is pinned, and stays alive until `drop` clears `CURRENT` again.
@@ -302,9 +395,12 @@ pub fn revalidate(wait: bool) -> Result<bool> {
         return Ok(false);
     }
     // SAFETY: A non-null `CURRENT` points to a live registration, which stays alive until a grace
-    // period after it is cleared, and we are in a read-side critical section. By the invariants
-    // of `Registration`, `pending` is its `pending_of`, and `Revalidate` promises it does not
-    // sleep.
+    // period after it is cleared, and we are in a read-side critical section.
+    if unsafe { (*whole).quick_says_equal() } {
+        return Ok(false);
+    }
+    // SAFETY: As above, the registration is alive. By the invariants of `Registration`,
+    // `pending` is its `pending_of`, and `Revalidate` promises it does not sleep.
     let pending = unsafe { ((*whole).pending)(whole) };
     if !pending || !wait {
         return Ok(pending);
