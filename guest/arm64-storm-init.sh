@@ -16,7 +16,8 @@ dev=$(cd /sys/bus/platform/devices && echo *.vmgenid)
 drv=/sys/bus/platform/drivers/vmgenid
 insmod /bin/vmgenid.ko
 /bin/sysgenid-watchers > /dev/null &
-/bin/sysgenid-stress -t "$seconds" -b 0 -j 6 > /tmp/stress.log 2>&1 &
+# -w 3: the watchers' reader, poller and mapper are watchers too.
+/bin/sysgenid-stress -t "$seconds" -b 0 -j 6 -w 3 > /tmp/stress.log 2>&1 &
 stress=$!
 echo "guest: storm start dev=$dev seconds=$seconds"
 end=$(($(date +%s) + seconds - 2))
@@ -35,7 +36,10 @@ cat /tmp/stress.log
 echo "guest: stress exit=$status"
 bound=$(basename "$(readlink "/sys/bus/platform/devices/$dev/driver")")
 echo "guest: storm stop loads=$loads binds=$binds bound=$bound"
-# Opened, so up to date, before "final": its read() returns with the next ID.
+# The host stops writing IDs, lets the last one settle, then says "final".
+read -r go
+echo "guest: final go=$go"
+# Opened, so up to date, before "final ready": its read() returns with the next ID.
 exec 3< /dev/sysgenid
 gen=$(sed -n 's/^sysgenid_acked_generation:\t*//p' /proc/$$/fdinfo/3)
 echo "guest: final ready gen=$gen"

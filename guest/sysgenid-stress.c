@@ -4,7 +4,7 @@
  * threads force new generations, checking from userspace what must hold
  * whatever the interleaving.
  *
- * usage: sysgenid-stress [-t SECONDS] [-s SEED] [-j WORKERS] [-b BUMPERS]
+ * usage: sysgenid-stress [-t SECONDS] [-s SEED] [-j WORKERS] [-b BUMPERS] [-w N]
  *        sysgenid-stress --storm [-t SECONDS] [-s SEED] [-j WORKERS] [-u DEVICE] [-w N]
  *        sysgenid-stress --inject [-u DEVICE]
  *
@@ -34,10 +34,12 @@
  * ID driver from DEVICE in a loop meanwhile if -u names one ("teardown under
  * fire"), with two more threads asking its revalidate check back to back
  * (SYSGENID_GET_OUTDATED_WATCHERS).  Besides the invariants above, the generation must have moved
- * exactly once, by one, and every worker must return.  -w N counts the
- * watchers that other processes hold (the watchers program beside it) in the
- * bound of the outdated count; they acknowledge on their own, so at the end
- * SYSGENID_WAIT_WATCHERS must return 0 rather than the count be 0.
+ * exactly once, by one, and every worker must return.
+ *
+ * In either mode, -w N counts the watchers that other processes hold (the
+ * watchers program beside it) in the bound of the outdated count; they
+ * acknowledge on their own, so at the end SYSGENID_WAIT_WATCHERS must return
+ * 0 rather than the count be 0.
  *
  * --inject makes the kernel's allocations fail (failslab, fail_page_alloc,
  * this thread only) at every point of open() and mmap() in turn: each call
@@ -617,6 +619,30 @@ static void *monitor_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Once every fd of this process is closed: none of them may still count as
+ * an outdated watcher (a count that drifted under concurrency shows here),
+ * and a bump must make outdated exactly the watchers of other processes (-w),
+ * which then acknowledge, so that a wait for them returns 0.
+ */
+static void final_checks(int ctl)
+{
+	long left = ioctl(ctl, SYSGENID_GET_OUTDATED_WATCHERS);
+
+	if (left < 0 || (!foreign_watchers && left != 0))
+		violation("%ld outdated watchers counted after every fd closed", left);
+	if (foreign_watchers && ioctl(ctl, SYSGENID_WAIT_WATCHERS, 5000) != 0)
+		violation("WAIT after every fd closed: %s", strerror(errno));
+	if (ioctl(ctl, SYSGENID_FORCE_GEN_UPDATE, 0) != 0)
+		violation("final FORCE: %s", strerror(errno));
+	left = ioctl(ctl, SYSGENID_GET_OUTDATED_WATCHERS);
+	if (left < 0 || left > foreign_watchers)
+		violation("%ld outdated watchers after a bump, %ld in other processes", left,
+			  foreign_watchers);
+	if (ioctl(ctl, SYSGENID_WAIT_WATCHERS, 5000) != 0)
+		violation("final WAIT: %s", strerror(errno));
+}
+
 static int stress(int seconds, uint64_t seed, int nworkers, int nbumpers)
 {
 	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART */
@@ -625,7 +651,6 @@ static int stress(int seconds, uint64_t seed, int nworkers, int nbumpers)
 	struct worker *w = calloc(nworkers, sizeof(*w));
 	int ctl = open(DEV, O_RDONLY | O_CLOEXEC);
 	uint32_t gen0;
-	long left;
 
 	if (!w || ctl < 0) {
 		perror("setup");
@@ -658,21 +683,7 @@ static int stress(int seconds, uint64_t seed, int nworkers, int nbumpers)
 		pthread_join(bumper[i], NULL);
 	pthread_join(monitor, NULL);
 
-	/*
-	 * Every watcher is closed, so none can be outdated: a count that
-	 * drifted under concurrency shows here, before a bump resets it.
-	 */
-	left = ioctl(ctl, SYSGENID_GET_OUTDATED_WATCHERS);
-	if (left != 0)
-		violation("%ld outdated watchers counted after every fd closed", left);
-	/* And a bump must leave nobody outdated. */
-	if (ioctl(ctl, SYSGENID_FORCE_GEN_UPDATE, 0) != 0)
-		violation("final FORCE: %s", strerror(errno));
-	left = ioctl(ctl, SYSGENID_GET_OUTDATED_WATCHERS);
-	if (left != 0)
-		violation("%ld watchers counted after every fd closed", left);
-	if (ioctl(ctl, SYSGENID_WAIT_WATCHERS, 1000) != 0)
-		violation("final WAIT: %s", strerror(errno));
+	final_checks(ctl);
 	printf("stress: %ld operations, %ld bumps (generation %u to %u), %ld interrupted waits,"
 	       " %ld violations\n", atomic_load(&ops), atomic_load(&bumps), gen0, page_gen(),
 	       atomic_load(&eintr), atomic_load(&violations));
@@ -736,7 +747,6 @@ static int storm(int seconds, uint64_t seed, int nworkers, const char *device)
 	int ctl = open(DEV, O_RDONLY | O_CLOEXEC);
 	pthread_t monitor, teardown, hammer[2];
 	uint32_t gen0, gen1;
-	long left;
 
 	if (!w || ctl < 0) {
 		perror("setup");
@@ -785,20 +795,7 @@ static int storm(int seconds, uint64_t seed, int nworkers, const char *device)
 		violation("generation %u -> %u -> %u in %ld changes: one restore must bump once",
 			  gen0, gen1, page_gen(), atomic_load(&changes));
 	printf("storm: clone gen=%u->%u changes=%ld\n", gen0, page_gen(), atomic_load(&changes));
-	/*
-	 * Every watcher of this process is closed and the others acknowledge:
-	 * a count that drifted under concurrency never drains.
-	 */
-	if (ioctl(ctl, SYSGENID_WAIT_WATCHERS, 5000) != 0)
-		violation("WAIT after every fd closed: %s", strerror(errno));
-	if (ioctl(ctl, SYSGENID_FORCE_GEN_UPDATE, 0) != 0)
-		violation("final FORCE: %s", strerror(errno));
-	left = ioctl(ctl, SYSGENID_GET_OUTDATED_WATCHERS);
-	if (left < 0 || left > foreign_watchers)
-		violation("%ld outdated watchers after a bump, %ld in other processes", left,
-			  foreign_watchers);
-	if (ioctl(ctl, SYSGENID_WAIT_WATCHERS, 5000) != 0)
-		violation("final WAIT: %s", strerror(errno));
+	final_checks(ctl);
 	printf("storm: %ld operations, %ld unbind/bind cycles, %ld interrupted waits,"
 	       " %ld violations\n", atomic_load(&ops), atomic_load(&cycles),
 	       atomic_load(&eintr), atomic_load(&violations));
@@ -1013,6 +1010,7 @@ static void driver_only(int ctl, int w)
 static void probe_under_injection(int ctl, int w, const char *device)
 {
 	long binds = 0, failed = 0;
+	int swept = 0;
 
 	if (!bound(device)) {
 		printf("inject: %s is not bound to vmgenid: probe pass skipped\n", device);
@@ -1040,9 +1038,13 @@ static void probe_under_injection(int ctl, int w, const char *device)
 		}
 		/* The count and the wake-ups still work, with the driver back. */
 		check_count(ctl, w, 0, "after an injected probe");
-		if (!injected)
+		if (!injected) {
+			swept = 1;	/* past the probe's last allocation */
 			break;
+		}
 	}
+	if (!swept)
+		violation("the probe still allocated past 64 KiB: sweep incomplete");
 	printf("inject: %ld binds of %s (%ld probes failed and left it unbound)\n", binds, device,
 	       failed);
 	if (!failed)

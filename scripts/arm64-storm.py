@@ -19,6 +19,7 @@ the way out.
 """
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -64,19 +65,31 @@ def main():
             ids += 1
             time.sleep(interval)
         stop = vmm.wait_for([r"guest: stress exit=(\d+)",
-                             r"guest: storm stop loads=(\d+) binds=(\d+) bound=(\S+)",
-                             r"guest: final ready gen=(\d+)"], 120 * slow)
+                             r"guest: storm stop loads=(\d+) binds=(\d+) bound=(\S+)"],
+                            120 * slow)
         if not checks.check("loops_ended", stop is not None, f"{ids} IDs written"):
             print("\n".join(vmm.lines()[-60:]))
             return 1
+        # No more IDs: let the last one be handled before the reader opens its file.
+        time.sleep(2)
+        vmm.type_line("final")
+        ready = vmm.wait_for([r"guest: final ready gen=(\d+)"], 60 * slow)
+        if not checks.check("final_reader_ready", ready is not None):
+            print("\n".join(vmm.lines()[-30:]))
+            return 1
+        failed = [l for l in vmm.lines() if re.search(r"guest: (rmmod|insmod|unbind|bind) failed", l)]
+        checks.check("every_unload_load_unbind_bind_worked", not failed, "; ".join(failed[:3]))
         summary = vmm.wait_for([r"stress: (\d+) operations, (\d+) bumps"], 0)
         checks.check("workload_invariants", stop[0].group(1) == "0" and summary is not None,
                      summary[0].group(0) if summary else "no stress summary")
         checks.check("driver_bound_at_the_end", stop[1].group(3) == "vmgenid",
                      f"{stop[1].group(1)} unload/load and {stop[1].group(2)} unbind/bind "
                      f"cycles; {ids} IDs written, each with the SPI")
-        gen = int(stop[2].group(1))
+        gen = int(ready[0].group(1))
         time.sleep(1)
+        early = vmm.wait_for([r"guest: final woke"], 0)
+        checks.check("reader_waits_for_the_next_id", early is None,
+                     early[0].group(0) if early else "")
         vmm.vmm_write_id(uuid.uuid4().bytes)
         woke = vmm.wait_for([r"guest: final woke gen=(\d+)", r"guest: kernel reports=(\d+)"],
                             60 * slow)

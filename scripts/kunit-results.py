@@ -41,8 +41,9 @@ def declared(paths):
 
 
 FENCE = re.compile(r"^\s*///\s*```")
-REPORT = re.compile(r"WARNING: |BUG: |Oops|possible (circular|recursive) locking|"
-                    r"inconsistent lock state|suspicious RCU usage")
+REPORT = re.compile(r"WARNING: |BUG: |KASAN: |UBSAN: |Oops|possible (circular|recursive) locking|"
+                    r"inconsistent lock state|suspicious RCU usage|INFO: task .* blocked|"
+                    r"rcu: INFO: .* detected stalls")
 
 
 def doctests(paths):

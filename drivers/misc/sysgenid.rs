@@ -292,7 +292,7 @@ impl<P: Deref<Target = SysGenId>> Watch<P> {
 
     /// [`Watch::read`] once it must sleep: out of line, off the path of a read that answers at
     /// once.
-    #[inline(never)]
+    #[cold]
     fn wait_for_generation(&self) -> Result<u32> {
         let mut counts = self.sysgenid.lock.lock();
         loop {
@@ -499,7 +499,8 @@ impl SysGenIdFile {
         match cmd {
             uapi::SYSGENID_SET_WATCHER_TRACKING => self.set_tracking(file, arg),
             uapi::SYSGENID_WAIT_WATCHERS => self.wait_watchers(arg),
-            _ => self.force_update(arg),
+            uapi::SYSGENID_FORCE_GEN_UPDATE => self.force_update(arg),
+            _ => Err(ENOTTY),
         }
     }
 }

@@ -11,8 +11,9 @@
 //!
 //! One backend at a time; the SysGenId driver calls [`revalidate`].
 
+#[cfg(CONFIG_HAS_IOMEM)]
+use crate::io::memremap::MemRemap;
 use crate::{
-    io::memremap::MemRemap,
     new_srcu,
     prelude::*,
     sync::{
@@ -78,6 +79,7 @@ pub unsafe trait Revalidate: Send + Sync + 'static {
     /// # Examples
     ///
     /// See [`Quick`].
+    #[cfg(CONFIG_HAS_IOMEM)]
     fn quick(&self) -> Option<Quick<'_>> {
         None
     }
@@ -120,6 +122,7 @@ pub unsafe trait Revalidate: Send + Sync + 'static {
 ///     }
 /// }
 /// ```
+#[cfg(CONFIG_HAS_IOMEM)]
 pub struct Quick<'a> {
     /// The live value: the first 16 bytes of this mapping, 8-byte aligned.
     pub live: &'a MemRemap,
@@ -138,10 +141,13 @@ struct Entry {
     #[pin]
     settling: Srcu,
     /// The backend's [`Quick`] check, as pointers into the backend; null without one.
+    #[cfg(CONFIG_HAS_IOMEM)]
     live: *const MemRemap,
+    #[cfg(CONFIG_HAS_IOMEM)]
     handled: *const [Atomic<u64>; 2],
 }
 
+#[cfg(CONFIG_HAS_IOMEM)]
 impl Entry {
     /// Whether the backend's [`Quick`] check finds its two values equal.
     ///
@@ -274,23 +280,27 @@ impl<T: Revalidate> Registration<T> {
                 pending: Self::pending_of,
                 settle: Self::settle_of,
                 settling <- new_srcu!("sysgenid::Registration::settling"),
+                #[cfg(CONFIG_HAS_IOMEM)]
                 live: ptr::null(),
+                #[cfg(CONFIG_HAS_IOMEM)]
                 handled: ptr::null(),
             }),
             backend,
             _pin: PhantomPinned,
         })
         .pin_chain(|this| {
-            // SAFETY: Only `live` and `handled`, which are not structurally pinned, are written;
-            // nothing moves.
-            let inner = unsafe { this.as_mut().get_unchecked_mut() };
-            if let Some(quick) = inner.backend.quick() {
-                inner.entry.live = quick.live;
-                inner.entry.handled = quick.handled;
+            // SAFETY: Nothing below moves the registration: two fields that are not structurally
+            // pinned are written in place, and its address is taken.
+            let this = unsafe { Pin::into_inner_unchecked(this) };
+            #[cfg(CONFIG_HAS_IOMEM)]
+            if let Some(quick) = this.backend.quick() {
+                this.entry.live = quick.live;
+                this.entry.handled = quick.handled;
             }
             // From the whole registration, which the entry's functions reach through it.
             let whole: *const Self = &*this;
-            // INVARIANT: `this` is pinned, and stays alive until `drop` clears `CURRENT` again.
+            // INVARIANT: The registration is pinned, and stays alive until `drop` clears
+            // `CURRENT` again.
             CURRENT
                 .cmpxchg(ptr::null(), whole.cast::<Entry>(), Release)
                 .map(|_| ())
@@ -396,6 +406,7 @@ pub fn revalidate(wait: bool) -> Result<bool> {
     }
     // SAFETY: A non-null `CURRENT` points to a live registration, which stays alive until a grace
     // period after it is cleared, and we are in a read-side critical section.
+    #[cfg(CONFIG_HAS_IOMEM)]
     if unsafe { (*whole).quick_says_equal() } {
         return Ok(false);
     }
@@ -472,7 +483,8 @@ mod tests {
         }
 
         fn settle(&self) -> Result {
-            let shared = &self.0;
+            // Our own reference: if the drop did not wait, `self` may go while this runs.
+            let shared = self.0.clone();
             shared.entered.complete_all();
             shared.dropping.wait_for_completion();
             for _ in 0..100 {
@@ -548,10 +560,6 @@ mod tests {
             }),
             GFP_KERNEL,
         )?;
-        // Needs the one backend slot: fails with `EBUSY` where a VM generation ID device is
-        // bound (the suite runs under UML, which has none).
-        let registration = KBox::pin_init(Registration::new(Backend(shared.clone())), GFP_KERNEL)?;
-        *shared.held.lock() = Some(registration);
         let (for_checker, for_dropper) = (shared.clone(), shared.clone());
         let checker = Arc::pin_init(
             pin_init!(Checker {
@@ -567,6 +575,11 @@ mod tests {
             }),
             GFP_KERNEL,
         )?;
+        // Registered last: nothing can fail after it, so the registration, which holds `shared`,
+        // is always dropped. Needs the one backend slot: fails with `EBUSY` where a VM
+        // generation ID device is bound (the suite runs under UML, which has none).
+        let registration = KBox::pin_init(Registration::new(Backend(shared.clone())), GFP_KERNEL)?;
+        *shared.held.lock() = Some(registration);
         let _ = workqueue::system_long().enqueue(checker);
         shared.entered.wait_for_completion();
         let _ = workqueue::system_long().enqueue(dropper);

@@ -191,11 +191,12 @@ impl MemRemap {
         Ok(())
     }
 
-    /// Reads the `u64` at `offset` in the mapping with one volatile access, in native byte order.
-    /// Fails with `EINVAL` if it is not all inside the mapping or not naturally aligned.
+    /// Reads the `u64` at `offset` in the mapping with a volatile access, in native byte order.
+    /// Fails with `EINVAL` if it is not all inside the mapping or not aligned for a `u64`.
     ///
-    /// Cheaper than [`MemRemap::read_volatile`] for a value that is read often, and never torn
-    /// by the reader (a writer on the other side may still write it in parts).
+    /// Cheaper than [`MemRemap::read_volatile`] for a value that is read often. On 64-bit
+    /// architectures it is one load, which the reader never sees torn (a writer on the other
+    /// side may still write the value in parts).
     ///
     /// # Examples
     ///

@@ -290,6 +290,53 @@ TEST(read_blocks_until_bump)
 	close(fd);
 }
 
+/*
+ * read() and readv() reach the driver through different file operations
+ * (->read and ->read_iter); they must answer alike.
+ */
+TEST(readv_answers_as_read)
+{
+	int fd = open_watcher(O_RDWR | O_NONBLOCK), ready[2], status;
+	uint32_t gen = 0, next, expected;
+	char buf[8];
+	struct iovec iov = { .iov_base = buf };
+	pid_t child;
+
+	ASSERT_LE(0, fd);
+	iov.iov_len = 0;
+	EXPECT_EQ(0, readv(fd, &iov, 1));
+	iov.iov_len = 3;
+	EXPECT_EQ(-1, readv(fd, &iov, 1));
+	EXPECT_EQ(EINVAL, errno);
+	iov.iov_len = 4;
+	EXPECT_EQ(-1, readv(fd, &iov, 1));
+	EXPECT_EQ(EAGAIN, errno);
+	next = bump(0);
+	ASSERT_NE(UINT32_MAX, next);
+	iov.iov_base = NULL;
+	EXPECT_EQ(-1, readv(fd, &iov, 1));
+	EXPECT_EQ(EFAULT, errno);
+	iov.iov_base = &gen;
+	EXPECT_EQ(4, readv(fd, &iov, 1));
+	EXPECT_EQ(next, gen);
+	/* A failed or successful read acknowledged nothing. */
+	EXPECT_EQ(1, outdated(fd));
+	EXPECT_EQ(4, write(fd, &gen, sizeof(gen)));
+	/* Blocking: returns with the next generation. */
+	ASSERT_EQ(0, fcntl(fd, F_SETFL, 0));
+	expected = current_gen() + 1;
+	child = fork_when_blocked(ready);
+	ASSERT_LE(0, child);
+	if (child == 0)
+		_exit(bump(0) == expected ? 0 : 1);
+	about_to_block(ready);
+	EXPECT_EQ(4, readv(fd, &iov, 1));
+	EXPECT_EQ(expected, gen);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_EQ(0, status);
+	close(fd);
+}
+
 /* Why a read that must not wait failed otherwise than with EAGAIN. */
 static const char *nowait_hint(int err)
 {
