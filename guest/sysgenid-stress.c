@@ -993,6 +993,8 @@ static void driver_only(int ctl, int w)
 		if (!injected)
 			break;
 	}
+	/* No stack filter any more: depth 0 turns it off (a range of 0-0 would match nothing). */
+	put(FS "failslab/stacktrace-depth", "0");
 	put(FS "failslab/require-start", "0");
 	put(FS "failslab/require-end", "0");
 	printf("inject: driver code %#lx-%#lx: %ld opens, %ld failed in the driver's own"

@@ -37,6 +37,17 @@ pub(crate) fn to_result(status: bindings::acpi_status) -> Result {
 /// An ACPI device object (`struct acpi_device`): the node of the ACPI namespace that describes
 /// a device.
 ///
+/// # Examples
+///
+/// ```
+/// use kernel::{acpi, device};
+///
+/// /// Whether firmware describes `dev` in the ACPI namespace.
+/// fn described_by_acpi(dev: &device::Device<device::Bound>) -> bool {
+///     acpi::Device::companion(dev).is_some()
+/// }
+/// ```
+///
 /// # Invariants
 ///
 /// A `&Device` points to a valid `struct acpi_device` for as long as the reference lives.

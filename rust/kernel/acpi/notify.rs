@@ -36,6 +36,29 @@ pub trait NotifyHandler: Sync {
 /// may use anything that outlives the registration. A registration is tied to the lifetime of
 /// the device it is installed on; drivers keep it in their per-device data.
 ///
+/// # Examples
+///
+/// ```
+/// use kernel::{
+///     acpi::{NotifyHandler, NotifyRegistration},
+///     sync::atomic::{Atomic, Relaxed},
+/// };
+///
+/// /// Remembers that the device notified.
+/// struct Flag(Atomic<bool>);
+///
+/// impl NotifyHandler for Flag {
+///     fn notify(&self, _event: u32) {
+///         self.0.store(true, Relaxed);
+///     }
+/// }
+///
+/// /// Whether the device behind `registration` has notified since it was installed.
+/// fn notified(registration: &NotifyRegistration<'_, Flag>) -> bool {
+///     registration.handler().0.load(Relaxed)
+/// }
+/// ```
+///
 /// # Invariants
 ///
 /// The handler is installed on `device` with `notify_callback::<T>` and a pointer to `Self`
@@ -117,6 +140,10 @@ impl<'a, T: NotifyHandler + 'a> NotifyRegistration<'a, T> {
     }
 
     /// Returns the installed handler.
+    ///
+    /// # Examples
+    ///
+    /// See [`NotifyRegistration`].
     pub fn handler(&self) -> &T {
         &self.handler
     }
