@@ -955,6 +955,73 @@ static int driver_range(unsigned long *lo, unsigned long *hi)
 }
 
 /*
+ * The address range of ACPICA's code (acpi_ds_*, acpi_ex_*, acpi_ps_* and
+ * the rest of drivers/acpi/acpica): the largest cluster of its symbols, up to
+ * the symbol that follows it.
+ */
+static int acpica_range(unsigned long *lo, unsigned long *hi)
+{
+	static const char *const prefixes[] = {
+		"acpi_ds_", "acpi_ex_", "acpi_ps_", "acpi_ut_", "acpi_ns_",
+		"acpi_ev_", "acpi_tb_", "acpi_rs_", "acpi_hw_", "acpi_db_",
+	};
+	FILE *f = fopen("/proc/kallsyms", "r");
+	static unsigned long all[1 << 18], ours[1 << 13];
+	size_t nall = 0, nours = 0, best = 0, best_len = 0;
+	char line[512], name[400], type;
+	unsigned long a;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f) && nall < sizeof(all) / sizeof(all[0]))
+		if (sscanf(line, "%lx %c %399s", &a, &type, name) == 3 && (type | 0x20) == 't') {
+			all[nall++] = a;
+			for (unsigned int i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+				if (!strncmp(name, prefixes[i], strlen(prefixes[i])) &&
+				    nours < sizeof(ours) / sizeof(ours[0]))
+					ours[nours++] = a;
+		}
+	fclose(f);
+	if (!nours)
+		return -1;
+	qsort(ours, nours, sizeof(ours[0]), cmp_ulong);
+	for (size_t i = 0, start = 0; i < nours; i++) {
+		if (i > 0 && ours[i] - ours[i - 1] > 0x10000)
+			start = i;
+		if (i - start + 1 > best_len) {
+			best = start;
+			best_len = i - start + 1;
+		}
+	}
+	*lo = ours[best];
+	*hi = ~0ul;
+	for (size_t i = 0; i < nall; i++)
+		if (all[i] > ours[best + best_len - 1] && all[i] < *hi)
+			*hi = all[i];
+	return *hi == ~0ul ? -1 : 0;
+}
+
+/* Makes DIR's injections skip allocations made with LO..HI on the stack (0, 0: none). */
+static void reject_range(const char *dir, unsigned long lo, unsigned long hi)
+{
+	char path[128], val[32];
+
+	snprintf(path, sizeof(path), FS "%s/stacktrace-depth", dir);
+	put(path, lo || hi ? "32" : "0");
+	snprintf(path, sizeof(path), FS "%s/require-start", dir);
+	put(path, "0");
+	snprintf(path, sizeof(path), FS "%s/require-end", dir);
+	snprintf(val, sizeof(val), "%lu", ~0ul);
+	put(path, val);
+	snprintf(path, sizeof(path), FS "%s/reject-start", dir);
+	snprintf(val, sizeof(val), "%lu", lo);
+	put(path, val);
+	snprintf(path, sizeof(path), FS "%s/reject-end", dir);
+	snprintf(val, sizeof(val), "%lu", hi);
+	put(path, val);
+}
+
+/*
  * Only allocations made with the driver's code on the stack fail: the
  * stack-trace filter aims failslab at the driver's own per-file state.
  */
@@ -993,7 +1060,6 @@ static void driver_only(int ctl, int w)
 		if (!injected)
 			break;
 	}
-	/* No stack filter any more: depth 0 turns it off (a range of 0-0 would match nothing). */
 	put(FS "failslab/stacktrace-depth", "0");
 	put(FS "failslab/require-start", "0");
 	put(FS "failslab/require-end", "0");
@@ -1004,50 +1070,71 @@ static void driver_only(int ctl, int w)
 }
 
 /*
- * Binding the VM generation ID driver under injection: every allocation of
- * its probe (the tracker, the ID's mapping, the notify handler, the
- * revalidate registration) fails in turn.  A failed bind leaves the device
- * unbound with nothing registered; the next bind works.
+ * Binding the VM generation ID driver under injection: the Nth allocation
+ * of the bind (fail-nth: slab or page, the driver's own, the driver core's
+ * and ACPICA's while it evaluates the device's ADDR method) fails, for
+ * every N in turn.  A failed bind leaves the device unbound with nothing
+ * registered, and the next bind works.  Allocations made inside ACPICA (while
+ * it evaluates the device's ADDR method or installs the notify handler) are
+ * left alone: its error paths are not ours to test, and some of them are
+ * not safe (a failed copy of a method's result dereferences NULL).
  */
 static void probe_under_injection(int ctl, int w, const char *device)
 {
 	long binds = 0, failed = 0;
+	unsigned long lo, hi;
 	int swept = 0;
 
 	if (!bound(device)) {
 		printf("inject: %s is not bound to vmgenid: probe pass skipped\n", device);
 		return;
 	}
-	for (long space = 0; space < 65536; space += 8) {
+	if (acpica_range(&lo, &hi) != 0 || access(FS "failslab/reject-start", W_OK) != 0) {
+		printf("inject: no stack-trace filter or ACPICA symbols: probe pass skipped\n");
+		return;
+	}
+	reject_range("failslab", lo, hi);
+	reject_range("fail_page_alloc", lo, hi);
+	for (long nth = 1; nth < 4096; nth++) {
+		char val[32];
 		int ok, e, injected;
 
 		if (put(DRIVER "unbind", device) != 0 || bound(device)) {
 			violation("unbind %s: %s", device, strerror(errno));
 			break;
 		}
-		arm_fault("failslab", space);
+		snprintf(val, sizeof(val), "%ld", nth);
+		put("/proc/thread-self/fail-nth", val);
 		ok = put(DRIVER "bind", device) == 0;
 		e = errno;
-		injected = disarm_fault("failslab");
+		/* 0: the Nth call came and failed; otherwise the bind made fewer. */
+		injected = get("/proc/thread-self/fail-nth") == 0;
+		put("/proc/thread-self/fail-nth", "0");
 		binds++;
 		if (ok != bound(device))
 			violation("bind %s returned %s but the device is %sbound", device,
 				  ok ? "success" : strerror(e), bound(device) ? "" : "not ");
 		if (!ok) {
 			failed++;
-			if (put(DRIVER "bind", device) != 0 || !bound(device))
-				violation("bind %s after a failed probe: %s", device, strerror(errno));
+			if (put(DRIVER "bind", device) != 0 || !bound(device)) {
+				violation("bind %s after its allocation %ld failed (%s): %s", device,
+					  nth, strerror(e), strerror(errno));
+				break;
+			}
 		}
 		/* The count and the wake-ups still work, with the driver back. */
 		check_count(ctl, w, 0, "after an injected probe");
 		if (!injected) {
-			swept = 1;	/* past the probe's last allocation */
+			swept = 1;	/* past the bind's last allocation */
 			break;
 		}
 	}
+	reject_range("failslab", 0, 0);
+	reject_range("fail_page_alloc", 0, 0);
 	if (!swept)
-		violation("the probe still allocated past 64 KiB: sweep incomplete");
-	printf("inject: %ld binds of %s (%ld probes failed and left it unbound)\n", binds, device,
+		violation("the probe pass stopped before the bind's last allocation");
+	printf("inject: %ld binds of %s, each failing its next allocation outside ACPICA"
+	       " (%#lx-%#lx) (%ld probes failed and left it unbound)\n", binds, device, lo, hi,
 	       failed);
 	if (!failed)
 		violation("no allocation of the vmgenid probe could be made to fail");
@@ -1119,9 +1206,10 @@ static int inject(const char *device)
 				break;
 		}
 	}
-	driver_only(ctl, w);
+	/* Before the driver-only pass, which leaves a stack filter behind. */
 	if (device)
 		probe_under_injection(ctl, w, device);
+	driver_only(ctl, w);
 	close(w);
 	if (ioctl(ctl, SYSGENID_FORCE_GEN_UPDATE, 0) != 0 ||
 	    ioctl(ctl, SYSGENID_GET_OUTDATED_WATCHERS) != 0)
