@@ -14,6 +14,8 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t debugfs debugfs /sys/kernel/debug
 leakfile=/sys/kernel/debug/kmemleak
+# Whether the KCSAN of a KCSAN build is on, as its boot self-test says.
+dmesg | grep -E "kcsan: (selftest|enabled)" | sed 's/^/guest: /'
 # What boot allocated is not ours to judge: forget it.
 [ -e $leakfile ] && echo clear > $leakfile
 /bin/sysgenid-watchers &
@@ -31,7 +33,8 @@ if [ -e $leakfile ]; then
 else
 	echo "guest: kmemleak leaks=unavailable"
 fi
-pattern='BUG:|WARNING:|KASAN|KCSAN|UBSAN|list_(add|del) corruption|possible (recursive|circular) locking|inconsistent lock state|suspicious RCU usage|Oops'
+# A KCSAN report starts with "BUG: KCSAN:"; the word alone is also in KCSAN's boot message.
+pattern='BUG:|WARNING:|KASAN|UBSAN|list_(add|del) corruption|possible (recursive|circular) locking|inconsistent lock state|suspicious RCU usage|Oops'
 dmesg | grep -E -A20 "$pattern" | head -n 80
 echo "guest: kernel reports=$(dmesg | grep -c -E "$pattern")"
 echo "guest: clone done"
