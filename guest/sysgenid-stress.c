@@ -912,15 +912,13 @@ static void check_count(int ctl, int w, long extra, const char *when)
 }
 
 /*
- * The address range of the driver's code: the largest cluster of the text
- * symbols of the Rust crate and of its exported C-named functions (generic
- * code the crate instantiates elsewhere is left out), up to the symbol that
- * follows it.
+ * The address range of a body of code: the largest cluster of the text
+ * symbols for which IS_OURS holds, up to the symbol that follows it.
  */
-static int driver_range(unsigned long *lo, unsigned long *hi)
+static int code_range(int (*is_ours)(const char *name), unsigned long *lo, unsigned long *hi)
 {
 	FILE *f = fopen("/proc/kallsyms", "r");
-	static unsigned long all[1 << 18], ours[4096];
+	static unsigned long all[1 << 18], ours[1 << 13];
 	size_t nall = 0, nours = 0, best = 0, best_len = 0;
 	char line[512], name[400], type;
 	unsigned long a;
@@ -930,8 +928,7 @@ static int driver_range(unsigned long *lo, unsigned long *hi)
 	while (fgets(line, sizeof(line), f) && nall < sizeof(all) / sizeof(all[0]))
 		if (sscanf(line, "%lx %c %399s", &a, &type, name) == 3 && (type | 0x20) == 't') {
 			all[nall++] = a;
-			if ((strstr(name, "8sysgenid") || !strncmp(name, "sysgenid_", 9)) &&
-			    nours < sizeof(ours) / sizeof(ours[0]))
+			if (is_ours(name) && nours < sizeof(ours) / sizeof(ours[0]))
 				ours[nours++] = a;
 		}
 	fclose(f);
@@ -955,51 +952,29 @@ static int driver_range(unsigned long *lo, unsigned long *hi)
 }
 
 /*
- * The address range of ACPICA's code (acpi_ds_*, acpi_ex_*, acpi_ps_* and
- * the rest of drivers/acpi/acpica): the largest cluster of its symbols, up to
- * the symbol that follows it.
+ * The driver's code: the Rust crate's symbols and its exported C-named
+ * functions (generic code the crate instantiates elsewhere is left out).
  */
-static int acpica_range(unsigned long *lo, unsigned long *hi)
+static int is_driver(const char *name)
+{
+	return strstr(name, "8sysgenid") || !strncmp(name, "sysgenid_", 9);
+}
+
+
+/* ACPICA's code: acpi_ds_*, acpi_ex_*, acpi_ps_* and the rest of drivers/acpi/acpica. */
+static int is_acpica(const char *name)
 {
 	static const char *const prefixes[] = {
 		"acpi_ds_", "acpi_ex_", "acpi_ps_", "acpi_ut_", "acpi_ns_",
 		"acpi_ev_", "acpi_tb_", "acpi_rs_", "acpi_hw_", "acpi_db_",
 	};
-	FILE *f = fopen("/proc/kallsyms", "r");
-	static unsigned long all[1 << 18], ours[1 << 13];
-	size_t nall = 0, nours = 0, best = 0, best_len = 0;
-	char line[512], name[400], type;
-	unsigned long a;
 
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f) && nall < sizeof(all) / sizeof(all[0]))
-		if (sscanf(line, "%lx %c %399s", &a, &type, name) == 3 && (type | 0x20) == 't') {
-			all[nall++] = a;
-			for (unsigned int i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-				if (!strncmp(name, prefixes[i], strlen(prefixes[i])) &&
-				    nours < sizeof(ours) / sizeof(ours[0]))
-					ours[nours++] = a;
-		}
-	fclose(f);
-	if (!nours)
-		return -1;
-	qsort(ours, nours, sizeof(ours[0]), cmp_ulong);
-	for (size_t i = 0, start = 0; i < nours; i++) {
-		if (i > 0 && ours[i] - ours[i - 1] > 0x10000)
-			start = i;
-		if (i - start + 1 > best_len) {
-			best = start;
-			best_len = i - start + 1;
-		}
-	}
-	*lo = ours[best];
-	*hi = ~0ul;
-	for (size_t i = 0; i < nall; i++)
-		if (all[i] > ours[best + best_len - 1] && all[i] < *hi)
-			*hi = all[i];
-	return *hi == ~0ul ? -1 : 0;
+	for (unsigned int i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+			return 1;
+	return 0;
 }
+
 
 /* Makes DIR's injections skip allocations made with LO..HI on the stack (0, 0: none). */
 static void reject_range(const char *dir, unsigned long lo, unsigned long hi)
@@ -1031,7 +1006,7 @@ static void driver_only(int ctl, int w)
 	char val[32];
 	long failed = 0, tries = 0;
 
-	if (driver_range(&lo, &hi) != 0 || access(FS "failslab/require-start", W_OK) != 0) {
+	if (code_range(is_driver, &lo, &hi) != 0 || access(FS "failslab/require-start", W_OK) != 0) {
 		printf("inject: no stack-trace filter or driver symbols: driver-only pass skipped\n");
 		return;
 	}
@@ -1089,7 +1064,7 @@ static void probe_under_injection(int ctl, int w, const char *device)
 		printf("inject: %s is not bound to vmgenid: probe pass skipped\n", device);
 		return;
 	}
-	if (acpica_range(&lo, &hi) != 0 || access(FS "failslab/reject-start", W_OK) != 0) {
+	if (code_range(is_acpica, &lo, &hi) != 0 || access(FS "failslab/reject-start", W_OK) != 0) {
 		printf("inject: no stack-trace filter or ACPICA symbols: probe pass skipped\n");
 		return;
 	}
