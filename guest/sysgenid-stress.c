@@ -643,45 +643,70 @@ static void final_checks(int ctl)
 		violation("final WAIT: %s", strerror(errno));
 }
 
-static int stress(int seconds, uint64_t seed, int nworkers, int nbumpers)
+/*
+ * Opens the control fd and maps the process's view of the page, with SIGUSR1
+ * (the per-thread timers) interrupting waits: the fd, or -1.
+ */
+static int open_control(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART */
-	pthread_t bumper[16], monitor;
-	uint64_t bseed[16];
-	struct worker *w = calloc(nworkers, sizeof(*w));
 	int ctl = open(DEV, O_RDONLY | O_CLOEXEC);
-	uint32_t gen0;
 
-	if (!w || ctl < 0) {
-		perror("setup");
-		return 2;
+	if (ctl < 0) {
+		perror("open " DEV);
+		return -1;
 	}
 	page = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, ctl, 0);
 	if (page == MAP_FAILED) {
 		perror("mmap");
-		return 2;
+		return -1;
 	}
-	gen0 = page_gen();
 	sigaction(SIGUSR1, &sa, NULL);
-	printf("stress: seed=%llu workers=%d bumpers=%d seconds=%d generation=%u\n",
-	       (unsigned long long)seed, nworkers, nbumpers, seconds, gen0);
-	fflush(stdout);
-	for (int i = 0; i < nworkers; i++) {
+	return ctl;
+}
+
+/* Starts the N workers, each with its own seed from SEED, and the page monitor. */
+static void start_workers(struct worker *w, int n, uint64_t seed, pthread_t *monitor)
+{
+	for (int i = 0; i < n; i++) {
 		w[i].seed = seed * 0x9e3779b97f4a7c15ull + i + 1;
 		pthread_create(&w[i].thread, NULL, worker_main, &w[i]);
 	}
+	pthread_create(monitor, NULL, monitor_main, NULL);
+}
+
+/* Stops the workers and the monitor, and waits for them. */
+static void stop_workers(struct worker *w, int n, pthread_t monitor)
+{
+	atomic_store(&stop, 1);
+	for (int i = 0; i < n; i++)
+		pthread_join(w[i].thread, NULL);
+	pthread_join(monitor, NULL);
+}
+
+static int stress(int seconds, uint64_t seed, int nworkers, int nbumpers)
+{
+	pthread_t bumper[16], monitor;
+	uint64_t bseed[16];
+	struct worker *w = calloc(nworkers, sizeof(*w));
+	int ctl = open_control();
+	uint32_t gen0;
+
+	if (!w || ctl < 0)
+		return 2;
+	gen0 = page_gen();
+	printf("stress: seed=%llu workers=%d bumpers=%d seconds=%d generation=%u\n",
+	       (unsigned long long)seed, nworkers, nbumpers, seconds, gen0);
+	fflush(stdout);
+	start_workers(w, nworkers, seed, &monitor);
 	for (int i = 0; i < nbumpers; i++) {
 		bseed[i] = seed + 1000 + i;
 		pthread_create(&bumper[i], NULL, bumper_main, &bseed[i]);
 	}
-	pthread_create(&monitor, NULL, monitor_main, NULL);
 	sleep(seconds);
-	atomic_store(&stop, 1);
-	for (int i = 0; i < nworkers; i++)
-		pthread_join(w[i].thread, NULL);
+	stop_workers(w, nworkers, monitor);
 	for (int i = 0; i < nbumpers; i++)
 		pthread_join(bumper[i], NULL);
-	pthread_join(monitor, NULL);
 
 	final_checks(ctl);
 	printf("stress: %ld operations, %ld bumps (generation %u to %u), %ld interrupted waits,"
@@ -742,28 +767,15 @@ static void *hammer_main(void *arg)
 
 static int storm(int seconds, uint64_t seed, int nworkers, const char *device)
 {
-	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART */
 	struct worker *w = calloc(nworkers, sizeof(*w));
-	int ctl = open(DEV, O_RDONLY | O_CLOEXEC);
+	int ctl = open_control();
 	pthread_t monitor, teardown, hammer[2];
 	uint32_t gen0, gen1;
 
-	if (!w || ctl < 0) {
-		perror("setup");
+	if (!w || ctl < 0)
 		return 2;
-	}
-	page = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, ctl, 0);
-	if (page == MAP_FAILED) {
-		perror("mmap");
-		return 2;
-	}
-	sigaction(SIGUSR1, &sa, NULL);
 	gen0 = page_gen();
-	for (int i = 0; i < nworkers; i++) {
-		w[i].seed = seed * 0x9e3779b97f4a7c15ull + i + 1;
-		pthread_create(&w[i].thread, NULL, worker_main, &w[i]);
-	}
-	pthread_create(&monitor, NULL, monitor_main, NULL);
+	start_workers(w, nworkers, seed, &monitor);
 	printf("storm: ready gen=%u seed=%llu workers=%d\n", gen0, (unsigned long long)seed,
 	       nworkers);
 	fflush(stdout);
@@ -779,10 +791,7 @@ static int storm(int seconds, uint64_t seed, int nworkers, const char *device)
 			pthread_create(&hammer[i], NULL, hammer_main, NULL);
 	}
 	sleep(seconds);
-	atomic_store(&stop, 1);
-	for (int i = 0; i < nworkers; i++)
-		pthread_join(w[i].thread, NULL);
-	pthread_join(monitor, NULL);
+	stop_workers(w, nworkers, monitor);
 	if (device) {
 		pthread_join(teardown, NULL);
 		for (int i = 0; i < 2; i++)
