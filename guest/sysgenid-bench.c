@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/random.h>
 #include <linux/sysgenid.h>
 
 #define DEV "/dev/sysgenid"
@@ -135,11 +136,13 @@ static void row(const char *what, const char *unit, struct stats a, const char *
  * Besides the null syscall, the floors of the two paths: a 4-byte read of
  * /dev/zero (the VFS read path with a minimal driver) and an ioctl that
  * /dev/zero refuses (the VFS ioctl path).  What the sysgenid calls cost
- * above these is the driver's.
+ * above these is the driver's.  RNDGETENTCNT, the cheapest ioctl that
+ * random.c answers, shows what any driver's ioctl adds to the refused one:
+ * the call into the driver and its return.
  */
-#define SYSCALL_KINDS 5
+#define SYSCALL_KINDS 6
 
-static double time_syscalls(int kind, int fd, int zero, long iters)
+static double time_syscalls(int kind, int fd, int zero, int urandom, long iters)
 {
 	uint32_t v;
 	uint64_t t0 = now_ns();
@@ -164,6 +167,10 @@ static double time_syscalls(int kind, int fd, int zero, long iters)
 		case 4:
 			ioctl(zero, SYSGENID_GET_OUTDATED_WATCHERS);	/* ENOTTY */
 			break;
+		case 5:
+			if (ioctl(urandom, RNDGETENTCNT, &v) < 0)
+				die("RNDGETENTCNT");
+			break;
 		}
 	}
 	return (double)(now_ns() - t0) / iters;
@@ -176,18 +183,19 @@ static void bench_syscalls(void)
 	double t[SYSCALL_KINDS][MAX_ROUNDS];
 	struct stats s[SYSCALL_KINDS];
 	int fd = open_watcher(), zero = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+	int urandom = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
 
-	if (zero < 0)
-		die("open /dev/zero");
+	if (zero < 0 || urandom < 0)
+		die("open /dev/zero or /dev/urandom");
 	/* fd, a watcher, now lags one generation behind: read never blocks. */
 	force_bump(fd);
 	for (int k = 0; k < SYSCALL_KINDS; k++)
-		time_syscalls(k, fd, zero, iters / 10);	/* warm up */
+		time_syscalls(k, fd, zero, urandom, iters / 10);	/* warm up */
 	for (int r = 0; r < rounds; r++)
 		for (int k = 0; k < SYSCALL_KINDS; k++) {
 			int kind = (k + r) % SYSCALL_KINDS;	/* rotate the order */
 
-			t[kind][r] = time_syscalls(kind, fd, zero, iters);
+			t[kind][r] = time_syscalls(kind, fd, zero, urandom, iters);
 		}
 	for (int k = 0; k < SYSCALL_KINDS; k++)
 		s[k] = stats_of(t[k], rounds);
@@ -198,6 +206,9 @@ static void bench_syscalls(void)
 	row("refused ioctl on /dev/zero (VFS floor)", "ns", s[4], "getppid()", s[0], "(info)", 0);
 	row("read() on an outdated fd", "ns", s[1], "/dev/zero read", s[3], "<= 1.1x", 1.1);
 	row("GET_OUTDATED_WATCHERS", "ns", s[2], "refused ioctl", s[4], "<= 1.1x", 1.1);
+	row("RNDGETENTCNT on /dev/urandom (a C driver's ioctl)", "ns", s[5], "refused ioctl",
+	    s[4], "(info)", 0);
+	row("GET_OUTDATED_WATCHERS", "ns", s[2], "RNDGETENTCNT", s[5], "(info)", 0);
 	kv("read_zero_ns=%.1f", s[3].med);
 	kv("ioctl_refused_ns=%.1f", s[4].med);
 	kv("read_outdated_vs_zero_ratio=%.3f", s[1].med / s[3].med);
@@ -207,8 +218,11 @@ static void bench_syscalls(void)
 	kv("read_outdated_ratio=%.3f", s[1].med / s[0].med);
 	kv("get_outdated_ns=%.1f", s[2].med);
 	kv("get_outdated_ratio=%.3f", s[2].med / s[0].med);
+	kv("rndgetentcnt_vs_refused_ratio=%.3f", s[5].med / s[4].med);
+	kv("get_outdated_vs_rndgetentcnt_ratio=%.3f", s[2].med / s[5].med);
 	close(fd);
 	close(zero);
+	close(urandom);
 }
 
 /*
@@ -251,9 +265,9 @@ static void bench_hook(void)
 			if (bound != now_bound && !set_vmgenid_bound(bound))
 				die(bound ? "bind vmgenid" : "unbind vmgenid");
 			now_bound = bound;
-			time_syscalls(1, fd, -1, iters / 10);
-			t[bound][0][r] = time_syscalls(1, fd, -1, iters);
-			t[bound][1][r] = time_syscalls(2, fd, -1, iters);
+			time_syscalls(1, fd, -1, -1, iters / 10);
+			t[bound][0][r] = time_syscalls(1, fd, -1, -1, iters);
+			t[bound][1][r] = time_syscalls(2, fd, -1, -1, iters);
 		}
 	if (!now_bound && !set_vmgenid_bound(1))
 		die("bind vmgenid");

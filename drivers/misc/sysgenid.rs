@@ -324,7 +324,8 @@ impl<P: Deref<Target = SysGenId>> Watch<P> {
     /// handled, and waits for it, so that a read never answers with a generation older than a
     /// restore it detected; a caller that must not wait gets what the file has now (the bump
     /// that ends the handling wakes it). Then as [`Watch::read_len`].
-    #[inline]
+    // Always: with two callers the compiler may keep it out of line, a call on every read.
+    #[inline(always)]
     fn read_revalidated(&self, len: usize, wait: bool) -> Result<Option<u32>> {
         if len >= GEN_SIZE {
             revalidate(wait)?;
@@ -457,7 +458,7 @@ impl SysGenIdFile {
         &self.0.sysgenid
     }
 
-    fn set_tracking(&self, file: &File, arg: usize) -> Result<isize> {
+    fn set_tracking(&self, file: &File, arg: usize) -> Result {
         let tracked = match arg {
             0 => false,
             1 => true,
@@ -465,29 +466,30 @@ impl SysGenIdFile {
         };
         // What `write()` checks: an `O_ACCMODE` of 3 has no write access either.
         let may_write = file.mode() & fmode::FMODE_WRITE != 0;
-        self.0.set_tracking(tracked, may_write)?;
-        Ok(0)
+        self.0.set_tracking(tracked, may_write)
     }
 
-    fn force_update(&self, arg: usize) -> Result<isize> {
+    fn force_update(&self, arg: usize) -> Result {
         if !capability::checkpoint_restore_capable() {
             return Err(EPERM);
         }
         let min_gen = u32::try_from(arg).map_err(|_| EINVAL)?;
         self.sysgenid().bump(min_gen);
-        Ok(0)
+        Ok(())
     }
 
-    fn wait_watchers(&self, arg: usize) -> Result<isize> {
+    fn wait_watchers(&self, arg: usize) -> Result {
         let msecs = u32::try_from(arg).map_err(|_| EINVAL)?;
         let timeout = (msecs != 0).then(|| msecs_to_jiffies(msecs));
-        self.0.wait_watchers(timeout)?;
-        Ok(0)
+        self.0.wait_watchers(timeout)
     }
 
-    /// The ioctls but `SYSGENID_GET_OUTDATED_WATCHERS`.
+    /// The ioctls but `SYSGENID_GET_OUTDATED_WATCHERS`, which all return 0 on success.
+    ///
+    /// Returns no value, so that its result comes back in a register and the inline part of
+    /// `ioctl()` needs no stack frame for it.
     #[inline(never)]
-    fn control(&self, file: &File, cmd: u32, arg: usize) -> Result<isize> {
+    fn control(&self, file: &File, cmd: u32, arg: usize) -> Result {
         match cmd {
             // No ioctl answers from before a restore it could have seen.
             uapi::SYSGENID_SET_WATCHER_TRACKING
@@ -535,7 +537,7 @@ impl MiscDevice for SysGenIdFile {
         let Some(generation) = me.0.read_revalidated(buf.len(), wait)? else {
             return Ok(0);
         };
-        buf.write(&generation)?;
+        buf.write_u32(generation)?;
         Ok(GEN_SIZE)
     }
 
@@ -594,7 +596,7 @@ impl MiscDevice for SysGenIdFile {
             revalidate(true)?;
             return Ok(me.sysgenid().outdated() as isize);
         }
-        me.control(file, cmd, arg)
+        me.control(file, cmd, arg).map(|()| 0)
     }
 
     #[cfg(CONFIG_COMPAT)]

@@ -89,6 +89,9 @@ pub unsafe trait Revalidate: Send + Sync + 'static {
 /// whoever shares it changes on a restore (a VM generation ID), against the value the backend
 /// handled last, in the same two native-endian words.
 ///
+/// The mapping must hold at least 16 bytes and start 8-byte aligned; otherwise the registration
+/// keeps no quick check and [`Revalidate::pending`] answers every time.
+///
 /// # Examples
 ///
 /// ```
@@ -124,7 +127,7 @@ pub unsafe trait Revalidate: Send + Sync + 'static {
 /// ```
 #[cfg(CONFIG_HAS_IOMEM)]
 pub struct Quick<'a> {
-    /// The live value: the first 16 bytes of this mapping, 8-byte aligned.
+    /// The live value: the first 16 bytes of this mapping.
     pub live: &'a MemRemap,
     /// The value handled last.
     pub handled: &'a [Atomic<u64>; 2],
@@ -140,33 +143,22 @@ struct Entry {
     /// Keeps the registration alive while [`Entry::settle`] runs, outside the RCU section.
     #[pin]
     settling: Srcu,
-    /// The backend's [`Quick`] check, as pointers into the backend; null without one.
-    #[cfg(CONFIG_HAS_IOMEM)]
-    live: *const MemRemap,
-    #[cfg(CONFIG_HAS_IOMEM)]
-    handled: *const [Atomic<u64>; 2],
 }
 
+/// The registered backend's [`Quick`] check, checked once at registration: the first of the two
+/// mapped words, 8-byte aligned with both inside the mapping; null while the backend has none.
+///
+/// Kept in statics rather than in the registration, so that [`revalidate`] reaches the words
+/// without going through `CURRENT`. Set after `CURRENT`, `QUICK_HANDLED` before `QUICK_LIVE`;
+/// cleared before `CURRENT`. Readers load `QUICK_LIVE` in an RCU read-side critical section, and
+/// [`Registration`] waits for a grace period after it cleared it.
 #[cfg(CONFIG_HAS_IOMEM)]
-impl Entry {
-    /// Whether the backend's [`Quick`] check finds its two values equal.
-    ///
-    /// # Safety
-    ///
-    /// `self` must be the entry of a live registration.
-    #[inline]
-    unsafe fn quick_says_equal(&self) -> bool {
-        if self.live.is_null() {
-            return false;
-        }
-        // SAFETY: Set together in `Registration::new` from the backend's `quick`, whose results
-        // the `Revalidate` contract keeps alive and in place as long as the backend, which the
-        // live registration owns.
-        let (live, handled) = unsafe { (&*self.live, &*self.handled) };
-        live.read_u64(0) == Ok(handled[0].load(Acquire))
-            && live.read_u64(8) == Ok(handled[1].load(Acquire))
-    }
-}
+static QUICK_LIVE: Atomic<*const u64> = Atomic::new(ptr::null());
+
+/// The value the registered backend handled last, for [`QUICK_LIVE`]; meaningful only while that is
+/// not null.
+#[cfg(CONFIG_HAS_IOMEM)]
+static QUICK_HANDLED: Atomic<*const [Atomic<u64>; 2]> = Atomic::new(ptr::null());
 
 /// The registered entry, or null.
 ///
@@ -182,8 +174,9 @@ static CURRENT: Atomic<*const Entry> = Atomic::new(ptr::null());
 /// # Invariants
 ///
 /// While `CURRENT` holds a pointer to this registration, it is pinned and alive, and its
-/// `entry` holds `Self::pending_of` and `Self::settle_of`, and either null pointers or the
-/// backend's [`Quick`] check.
+/// `entry` holds `Self::pending_of` and `Self::settle_of`. While `QUICK_LIVE` is not null, it
+/// and `QUICK_HANDLED` point to the backend's [`Quick`] check, two words inside its mapping and
+/// its copy, and `CURRENT` holds this registration.
 ///
 /// # Examples
 ///
@@ -241,10 +234,9 @@ pub struct Registration<T: Revalidate> {
 }
 
 // SAFETY: `entry` is only used through shared references and its SRCU, which any task may use,
-// and its pointers point into `backend`, which is `Send`.
+// and `backend` is `Send`.
 unsafe impl<T: Revalidate> Send for Registration<T> {}
-// SAFETY: Shared references reach `T`, which is `Sync`, the SRCU, which is thread-safe, and,
-// through the entry's pointers, data of `T` that is only read.
+// SAFETY: Shared references reach `T`, which is `Sync`, and the SRCU, which is thread-safe.
 unsafe impl<T: Revalidate> Sync for Registration<T> {}
 
 impl<T: Revalidate> Registration<T> {
@@ -280,31 +272,31 @@ impl<T: Revalidate> Registration<T> {
                 pending: Self::pending_of,
                 settle: Self::settle_of,
                 settling <- new_srcu!("sysgenid::Registration::settling"),
-                #[cfg(CONFIG_HAS_IOMEM)]
-                live: ptr::null(),
-                #[cfg(CONFIG_HAS_IOMEM)]
-                handled: ptr::null(),
             }),
             backend,
             _pin: PhantomPinned,
         })
         .pin_chain(|this| {
-            // SAFETY: Nothing below moves the registration: two fields that are not structurally
-            // pinned are written in place, and its address is taken.
-            let this = unsafe { Pin::into_inner_unchecked(this) };
-            #[cfg(CONFIG_HAS_IOMEM)]
-            if let Some(quick) = this.backend.quick() {
-                this.entry.live = quick.live;
-                this.entry.handled = quick.handled;
-            }
             // From the whole registration, which the entry's functions reach through it.
             let whole: *const Self = &*this;
             // INVARIANT: The registration is pinned, and stays alive until `drop` clears
             // `CURRENT` again.
             CURRENT
                 .cmpxchg(ptr::null(), whole.cast::<Entry>(), Release)
-                .map(|_| ())
-                .map_err(|_| EBUSY)
+                .map_err(|_| EBUSY)?;
+            #[cfg(CONFIG_HAS_IOMEM)]
+            if let Some(quick) = this.backend.quick() {
+                let live = quick.live.as_ptr().cast::<u64>();
+                // Checked here, once, so that `revalidate` reads the words without a check.
+                if quick.live.size() >= 2 * size_of::<u64>() && live.is_aligned() {
+                    // INVARIANT: Both point into the backend, which the `Revalidate` contract
+                    // keeps alive and in place as long as it is, and `CURRENT` holds this
+                    // registration. The copy first: a reader that sees `live` sees its copy.
+                    QUICK_HANDLED.store(quick.handled, Relaxed);
+                    QUICK_LIVE.store(live, Release);
+                }
+            }
+            Ok(())
         })
     }
 
@@ -361,15 +353,17 @@ impl<T: Revalidate> Registration<T> {
 impl<T: Revalidate> PinnedDrop for Registration<T> {
     fn drop(self: Pin<&mut Self>) {
         let whole: *const Self = &*self;
-        // A registration that lost the race for `CURRENT` in `new` was never visible.
-        if CURRENT
-            .cmpxchg(whole.cast::<Entry>(), ptr::null(), Relaxed)
-            .is_err()
-        {
+        // A registration that lost the race for `CURRENT` in `new` was never visible. Nothing
+        // else replaces this one in `CURRENT` while it is there.
+        if CURRENT.load(Relaxed) != whole.cast::<Entry>() {
             return;
         }
-        // Every `revalidate` that found this registration did so under RCU and, if it settles,
-        // entered `settling` before leaving that section: wait for the first, then the second.
+        #[cfg(CONFIG_HAS_IOMEM)]
+        QUICK_LIVE.store(ptr::null(), Relaxed);
+        CURRENT.store(ptr::null(), Relaxed);
+        // Every `revalidate` that found this registration, or its quick check, did so under RCU
+        // and, if it settles, entered `settling` before leaving that section: wait for the
+        // first, then the second.
         rcu::synchronize_rcu();
         self.entry.settling.synchronize();
     }
@@ -397,6 +391,39 @@ pub fn revalidate(wait: bool) -> Result<bool> {
     if CURRENT.load(Relaxed).is_null() {
         return Ok(false);
     }
+    #[cfg(CONFIG_HAS_IOMEM)]
+    if quick_says_equal() {
+        return Ok(false);
+    }
+    ask(wait)
+}
+
+/// Whether the registered backend's [`Quick`] check finds its two values equal, so that nothing
+/// is pending: the part of [`revalidate`] that every syscall runs, four loads and no call.
+#[cfg(CONFIG_HAS_IOMEM)]
+#[inline]
+fn quick_says_equal() -> bool {
+    let _rcu = rcu::read_lock();
+    let live = QUICK_LIVE.load(Acquire);
+    if live.is_null() {
+        return false;
+    }
+    // SAFETY: By the invariants of `Registration`, a non-null `QUICK_LIVE`, loaded with acquire
+    // ordering after the registration stored `QUICK_HANDLED`, comes with the backend's copy; the
+    // registration, and with it the backend, stays alive until a grace period after it clears
+    // `QUICK_LIVE`, and we are in a read-side critical section.
+    let handled = unsafe { &*QUICK_HANDLED.load(Relaxed) };
+    // SAFETY: As above the mapping is alive; `live` is aligned and both words are inside it,
+    // which the registration checked.
+    let (first, second) = unsafe { (live.read_volatile(), live.add(1).read_volatile()) };
+    first == handled[0].load(Acquire) && second == handled[1].load(Acquire)
+}
+
+/// Asks the registered backend's [`Revalidate::pending`] and, with `wait`, settles: the part of
+/// [`revalidate`] that runs after a restore or without a quick check, out of line.
+#[cold]
+#[inline(never)]
+fn ask(wait: bool) -> Result<bool> {
     let rcu = rcu::read_lock();
     // Kept raw: it points to the whole registration, and a reference to the entry alone would
     // not reach the backend.
@@ -405,13 +432,9 @@ pub fn revalidate(wait: bool) -> Result<bool> {
         return Ok(false);
     }
     // SAFETY: A non-null `CURRENT` points to a live registration, which stays alive until a grace
-    // period after it is cleared, and we are in a read-side critical section.
-    #[cfg(CONFIG_HAS_IOMEM)]
-    if unsafe { (*whole).quick_says_equal() } {
-        return Ok(false);
-    }
-    // SAFETY: As above, the registration is alive. By the invariants of `Registration`,
-    // `pending` is its `pending_of`, and `Revalidate` promises it does not sleep.
+    // period after it is cleared, and we are in a read-side critical section. By the invariants
+    // of `Registration`, `pending` is its `pending_of`, and `Revalidate` promises it does not
+    // sleep.
     let pending = unsafe { ((*whole).pending)(whole) };
     if !pending || !wait {
         return Ok(pending);

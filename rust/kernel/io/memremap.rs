@@ -163,6 +163,26 @@ impl MemRemap {
         self.size
     }
 
+    /// Returns the address the range is mapped at.
+    ///
+    /// For a caller that checks [`MemRemap::size`] and the alignment once and then reads through
+    /// the pointer without further checks, for as long as it knows the mapping alive. Reading
+    /// through it is `unsafe`; the pointer itself is only an address.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::io::memremap::MemRemap;
+    ///
+    /// /// Whether the mapping starts at an address aligned for a `u64`.
+    /// fn starts_aligned(map: &MemRemap) -> bool {
+    ///     map.as_ptr().cast::<u64>().is_aligned()
+    /// }
+    /// ```
+    pub fn as_ptr(&self) -> *const u8 {
+        self.addr.as_ptr()
+    }
+
     /// Copies `buf.len()` bytes from `offset` in the mapping into `buf`, one volatile read per
     /// byte. Fails with `EINVAL` if the bytes are not all inside the mapping.
     ///
