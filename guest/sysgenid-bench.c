@@ -522,14 +522,20 @@ static void bench_wakeups(void)
 	int count = quick ? 2 : 4;
 
 	for (int i = 0; i < count; i++) {
-		int n = ns[i], rounds = quick ? 3 : n >= 1000 ? 15 : 31;
+		/* Wake-ups of a few waiters vary most: more rounds for them. */
+		int n = ns[i], rounds = quick ? 3 : n >= 1000 ? 21 : 61;
 		struct wake_result res[WAKE_MODES];
 		struct stats s[WAKE_MODES], wait;
 		char what[96];
 
-		/* Alternate the modes round by round. */
+		/*
+		 * Alternate the modes round by round, and rotate their order, so
+		 * that no mode always follows the same one (and the clean-up it
+		 * leaves behind).
+		 */
 		for (int r = 0; r < rounds; r++)
-			for (int m = 0; m < WAKE_MODES; m++) {
+			for (int j = 0; j < WAKE_MODES; j++) {
+				int m = (j + r) % WAKE_MODES;
 				struct wake_result one = { 0 };
 
 				run_wake(m, n, 1, &one);

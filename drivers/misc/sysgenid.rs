@@ -335,14 +335,19 @@ impl<P: Deref<Target = SysGenId>> Watch<P> {
 
     /// Answers `poll()`: whether the file is readable.
     ///
-    /// A restore a backend detects is only reported to it, never waited for: handling it may
-    /// sleep and take locks, which has no place under epoll's mutex, and the bump that ends it
-    /// wakes the poller. `register` adds the caller to the wait queue, before the check.
+    /// An outdated file is readable whatever the backend would say, so only an up-to-date one
+    /// asks it. A restore the backend detects is only reported to it, never waited for: handling
+    /// it may sleep and take locks, which has no place under epoll's mutex, and the bump that
+    /// ends it wakes the poller. `register` adds the caller to the wait queue, before the checks.
     #[inline]
     fn poll_revalidated(&self, register: impl FnOnce(&PollCondVar)) -> bool {
+        register(&self.sysgenid.changed);
+        // Also spares each of the pollers a bump wakes the backend's check.
+        if self.is_outdated() {
+            return true;
+        }
         // Without waiting, there is nothing to fail.
         let _ = revalidate(false);
-        register(&self.sysgenid.changed);
         self.is_outdated()
     }
 
@@ -1049,14 +1054,17 @@ mod tests {
     struct FakeBackend {
         sysgenid: Arc<SysGenId>,
         pending: Atomic<u32>,
+        /// How many times `pending` was asked.
+        asked: Atomic<u32>,
         settles: Atomic<u32>,
         /// The generation seen when the fake reseed ran; `u32::MAX` before it ran.
         generation_at_reseed: Atomic<u32>,
     }
 
-    // SAFETY: `pending` only loads an atomic.
+    // SAFETY: `pending` only updates and loads atomics.
     unsafe impl kernel::sysgenid::Revalidate for FakeBackend {
         fn pending(&self) -> bool {
+            self.asked.fetch_add(1, Relaxed);
             self.pending.load(Relaxed) != 0
         }
 
@@ -1077,6 +1085,7 @@ mod tests {
             kernel::sysgenid::Registration::new(FakeBackend {
                 sysgenid: s.clone(),
                 pending: Atomic::new(1),
+                asked: Atomic::new(0),
                 settles: Atomic::new(0),
                 generation_at_reseed: Atomic::new(u32::MAX),
             }),
@@ -1126,10 +1135,14 @@ mod tests {
             let mut registered = false;
             assert!(!w.poll_revalidated(|_| registered = true));
             assert!(registered);
+            // Asked once, so that it can queue the handling.
+            assert_eq!(backend.asked.load(Relaxed), 1);
             // An outdated file is readable while a restore is in flight: the bump that handles
-            // the restore may already have happened, and would then wake no one again.
+            // the restore may already have happened, and would then wake no one again. Nothing
+            // the backend says changes that, so it is not asked.
             s.bump(0);
             assert!(w.poll_revalidated(|_| ()));
+            assert_eq!(backend.asked.load(Relaxed), 1);
             assert_eq!(backend.settles.load(Relaxed), 0);
             assert_eq!(s.generation(), 1);
             // Once the handling is done (here: by a read), the poller sees it.
