@@ -342,7 +342,7 @@ impl<P: Deref<Target = SysGenId>> Watch<P> {
     #[inline]
     fn poll_revalidated(&self, register: impl FnOnce(&PollCondVar)) -> bool {
         register(&self.sysgenid.changed);
-        // Also spares each of the pollers a bump wakes the backend's check.
+        // Also spares every poller a bump wakes the backend's check.
         if self.is_outdated() {
             return true;
         }
@@ -491,8 +491,8 @@ impl SysGenIdFile {
 
     /// The ioctls but `SYSGENID_GET_OUTDATED_WATCHERS`, which all return 0 on success.
     ///
-    /// Returns no value, so that its result comes back in a register and the inline part of
-    /// `ioctl()` needs no stack frame for it.
+    /// Returns no value: its result then fits in one register, where a `Result<isize>` came
+    /// back through the stack, and the inline part of `ioctl()` needs no stack frame for it.
     #[inline(never)]
     fn control(&self, file: &File, cmd: u32, arg: usize) -> Result {
         match cmd {

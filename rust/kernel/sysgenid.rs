@@ -17,7 +17,7 @@ use crate::{
     new_srcu,
     prelude::*,
     sync::{
-        atomic::{Acquire, Atomic, Relaxed, Release},
+        atomic::{Acquire, Atomic, Full, Relaxed, Release},
         rcu, Srcu,
     },
 };
@@ -62,8 +62,9 @@ pub unsafe trait Revalidate: Send + Sync + 'static {
     /// Returns whether a restore happened whose handling has not finished, and if so makes sure
     /// it will be handled, for example by queueing work that reports it.
     ///
-    /// Runs on every `/dev/sysgenid` syscall, `poll()` included, inside an RCU read-side
-    /// critical section: it must be cheap and must not sleep.
+    /// May run on any `/dev/sysgenid` syscall but `write()`, `poll()` included, inside an RCU
+    /// read-side critical section: it must be cheap and must not sleep. With a [`Quick`] check,
+    /// only when that finds its two values different.
     fn pending(&self) -> bool;
 
     /// Returns once the restore that [`Revalidate::pending`] reported has been handled.
@@ -150,13 +151,13 @@ struct Entry {
 ///
 /// Kept in statics rather than in the registration, so that [`revalidate`] reaches the words
 /// without going through `CURRENT`. Set after `CURRENT`, `QUICK_HANDLED` before `QUICK_LIVE`;
-/// cleared before `CURRENT`. Readers load `QUICK_LIVE` in an RCU read-side critical section, and
-/// [`Registration`] waits for a grace period after it cleared it.
+/// cleared, and a grace period waited for, before `CURRENT` is cleared. Readers load
+/// `QUICK_LIVE` in an RCU read-side critical section, so that one that found it set is done
+/// before another registration can set its own.
 #[cfg(CONFIG_HAS_IOMEM)]
 static QUICK_LIVE: Atomic<*const u64> = Atomic::new(ptr::null());
 
-/// The value the registered backend handled last, for [`QUICK_LIVE`]; meaningful only while that is
-/// not null.
+/// The value the registered backend handled last, for [`QUICK_LIVE`]; null while that is.
 #[cfg(CONFIG_HAS_IOMEM)]
 static QUICK_HANDLED: Atomic<*const [Atomic<u64>; 2]> = Atomic::new(ptr::null());
 
@@ -281,8 +282,10 @@ impl<T: Revalidate> Registration<T> {
             let whole: *const Self = &*this;
             // INVARIANT: The registration is pinned, and stays alive until `drop` clears
             // `CURRENT` again.
+            // Fully ordered: the quick pointers stored below come after the previous
+            // registration's clearing of them, which it did before it cleared `CURRENT`.
             CURRENT
-                .cmpxchg(ptr::null(), whole.cast::<Entry>(), Release)
+                .cmpxchg(ptr::null(), whole.cast::<Entry>(), Full)
                 .map_err(|_| EBUSY)?;
             #[cfg(CONFIG_HAS_IOMEM)]
             if let Some(quick) = this.backend.quick() {
@@ -359,11 +362,16 @@ impl<T: Revalidate> PinnedDrop for Registration<T> {
             return;
         }
         #[cfg(CONFIG_HAS_IOMEM)]
-        QUICK_LIVE.store(ptr::null(), Relaxed);
-        CURRENT.store(ptr::null(), Relaxed);
-        // Every `revalidate` that found this registration, or its quick check, did so under RCU
-        // and, if it settles, entered `settling` before leaving that section: wait for the
-        // first, then the second.
+        {
+            QUICK_LIVE.store(ptr::null(), Relaxed);
+            // Every reader that found the quick check set is done before `CURRENT` lets another
+            // registration set its own: none can pair these words with its copy.
+            rcu::synchronize_rcu();
+            QUICK_HANDLED.store(ptr::null(), Relaxed);
+        }
+        CURRENT.store(ptr::null(), Release);
+        // Every `revalidate` that found this registration did so under RCU and, if it settles,
+        // entered `settling` before leaving that section: wait for the first, then the second.
         rcu::synchronize_rcu();
         self.entry.settling.synchronize();
     }
@@ -399,7 +407,8 @@ pub fn revalidate(wait: bool) -> Result<bool> {
 }
 
 /// Whether the registered backend's [`Quick`] check finds its two values equal, so that nothing
-/// is pending: the part of [`revalidate`] that every syscall runs, four loads and no call.
+/// is pending: the part of [`revalidate`] that every syscall runs, with no lock and, but for the
+/// RCU read-side section, no call.
 #[cfg(CONFIG_HAS_IOMEM)]
 #[inline]
 fn quick_says_equal() -> bool {
@@ -409,9 +418,10 @@ fn quick_says_equal() -> bool {
         return false;
     }
     // SAFETY: By the invariants of `Registration`, a non-null `QUICK_LIVE`, loaded with acquire
-    // ordering after the registration stored `QUICK_HANDLED`, comes with the backend's copy; the
+    // ordering after the registration stored `QUICK_HANDLED`, comes with the backend's copy, which
+    // no other registration replaces while this read-side critical section lasts; the
     // registration, and with it the backend, stays alive until a grace period after it clears
-    // `QUICK_LIVE`, and we are in a read-side critical section.
+    // `QUICK_LIVE`.
     let handled = unsafe { &*QUICK_HANDLED.load(Relaxed) };
     // SAFETY: As above the mapping is alive; `live` is aligned and both words are inside it,
     // which the registration checked.
@@ -420,8 +430,8 @@ fn quick_says_equal() -> bool {
 }
 
 /// Asks the registered backend's [`Revalidate::pending`] and, with `wait`, settles: the part of
-/// [`revalidate`] that runs after a restore or without a quick check, out of line.
-#[cold]
+/// [`revalidate`] that runs after a restore or without a quick check, out of line so that the
+/// inline part stays small.
 #[inline(never)]
 fn ask(wait: bool) -> Result<bool> {
     let rcu = rcu::read_lock();

@@ -166,7 +166,7 @@ impl MemRemap {
     /// Returns the address the range is mapped at.
     ///
     /// For a caller that checks [`MemRemap::size`] and the alignment once and then reads through
-    /// the pointer without further checks, for as long as it knows the mapping alive. Reading
+    /// the pointer without further checks, for as long as it knows the mapping to be alive. Reading
     /// through it is `unsafe`; the pointer itself is only an address.
     ///
     /// # Examples
