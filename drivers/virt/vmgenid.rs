@@ -58,7 +58,8 @@ fn guid_bytes(guid: &Guid) -> [u8; GUID_SIZE] {
 trait GuidSource: Send + Sync + 'static {
     fn read(&self) -> Guid;
 
-    /// The mapping that holds the ID in the first 16 bytes, 8-byte aligned, if it is one.
+    /// The mapping that holds the ID in its first 16 bytes, if it is one. SysGenId's inline
+    /// check uses it only if it starts 8-byte aligned, which it checks itself.
     // Only SysGenId's inline check asks.
     #[cfg_attr(not(CONFIG_SYSGENID), allow(dead_code))]
     fn mapping(&self) -> Option<&MemRemap> {
@@ -282,8 +283,8 @@ unsafe impl<S: GuidSource, E: Entropy> kernel::sysgenid::Revalidate for Revalida
 /// The ID in guest memory.
 struct MappedGuid {
     map: MemRemap,
-    /// Whether the ID is 8-byte aligned, so that it can be read in two loads (as it is on every
-    /// hypervisor we know of) rather than in sixteen: every syscall of `/dev/sysgenid` reads it.
+    /// Whether the ID is 8-byte aligned, so that `read()` takes two loads (as on every hypervisor
+    /// we know of) rather than sixteen.
     aligned: bool,
 }
 
@@ -316,7 +317,7 @@ impl GuidSource for MappedGuid {
     }
 
     fn mapping(&self) -> Option<&MemRemap> {
-        self.aligned.then_some(&self.map)
+        Some(&self.map)
     }
 }
 
