@@ -58,7 +58,7 @@ KUNIT_SOURCES := drivers/misc/sysgenid.rs drivers/virt/vmgenid.rs rust/kernel/sy
 KUNIT_DOCTESTS := random.rs sysgenid.rs io/memremap.rs io/mem.rs capability.rs page.rs \
 	mm/virt.rs fs/file.rs fs/kiocb.rs miscdevice.rs workqueue.rs
 
-.PHONY: help demo check toolchain tree patches patches-check apply kunit \
+.PHONY: help demo check toolchain resolver-test tree patches patches-check apply kunit \
 	work-tree bisect-check guest-kernel norust-kernel \
 	no-sysgenid-kernel c-vmgenid-kernel build-matrix guest-probe guest-progs kselftest \
 	arm64-kernel arm64-vmgenid-m-kernel arm64-progs arm64-e2e \
@@ -82,12 +82,17 @@ demo: guest-progs
 	@$(MAKE) --no-print-directory snapshot SNAPSHOT_FLAGS=--narrate
 endif
 
-## check          everything CI runs: patches-check, KUnit, bisect-check, the Kconfig matrix, the guest checks, lint, docs
-check: patches-check kunit bisect-check build-matrix e2e lint docs
+## check          everything CI runs: resolver-test, patches-check, KUnit, bisect-check, the Kconfig matrix, the guest checks, lint, docs
+check: resolver-test patches-check kunit bisect-check build-matrix e2e lint docs
 
-## toolchain      create (or reuse) the trixie root filesystem in $(CACHE)
+## toolchain      resolve toolchain/packages.lock against the mirror, then create (or reuse) the
+##                trixie root filesystem of those versions in $(CACHE)
 toolchain:
-	@sh scripts/toolchain.sh $(CACHE) $(LOCK)
+	@sh scripts/toolchain.sh $(CACHE) $(LOCK) rootfs
+
+## resolver-test  the lock resolver on recorded mirror listings (toolchain/tests/), no network
+resolver-test:
+	@sh scripts/test-resolver.sh
 
 ## tree           unpack the pinned linux-source tarball into $(CACHE)/linux
 tree: toolchain
