@@ -6,7 +6,9 @@
 # the cache already holds and rebuilds incrementally.
 
 CACHE          ?= /var/cache/sysgenid
-KERNEL_VERSION := 7.3.4
+# The release the series is generated against; a newer 7.3.y from the mirror
+# is used as it comes (scripts/tree.sh, scripts/patches-check.sh).
+KERNEL_BASE    := 7.3.4
 JOBS           ?= $(shell nproc)
 KDIR           ?=
 
@@ -20,6 +22,12 @@ C_WORK     := /cache/trees/work
 C_BUILD    := /cache/build
 
 RUN := $(SRC)/scripts/in-rootfs.sh $(CACHE)/rootfs $(SRC) $(CACHE)
+# The distribution toolchain (toolchain/distro.lock): builds only.
+DISTRO_RUN := $(SRC)/scripts/in-rootfs.sh $(CACHE)/rootfs-distro $(SRC) $(CACHE)
+DISTRO_AMD64   := $(C_BUILD)/distro-amd64
+DISTRO_ARM64   := $(C_BUILD)/distro-arm64
+DISTRO_CONFIG_AMD64 := /usr/src/linux-config-7.3/config.amd64_none_amd64.xz
+DISTRO_CONFIG_ARM64 := /opt/foreign/arm64/usr/src/linux-config-7.3/config.arm64_none_arm64.xz
 
 GUEST_BUILD   := $(C_BUILD)/x86_64-guest
 GUEST_BZIMAGE := $(GUEST_BUILD)/arch/x86/boot/bzImage
@@ -58,7 +66,7 @@ KUNIT_SOURCES := drivers/misc/sysgenid.rs drivers/virt/vmgenid.rs rust/kernel/sy
 KUNIT_DOCTESTS := random.rs sysgenid.rs io/memremap.rs io/mem.rs capability.rs page.rs \
 	mm/virt.rs fs/file.rs fs/kiocb.rs miscdevice.rs workqueue.rs
 
-.PHONY: help demo check toolchain resolver-test tree patches patches-check apply kunit \
+.PHONY: help demo check toolchain toolchain-distro distro-kernel distro-arm64-kernel resolver-test tree-policy-test tree patches patches-check apply kunit \
 	work-tree bisect-check guest-kernel norust-kernel \
 	no-sysgenid-kernel c-vmgenid-kernel build-matrix guest-probe guest-progs kselftest \
 	arm64-kernel arm64-vmgenid-m-kernel arm64-progs arm64-e2e \
@@ -74,41 +82,49 @@ help:
 ##                (ARCH=arm64: the same on the arm64 device-tree guest, then the C driver's fix)
 ifeq ($(origin ARCH)$(ARCH),command linearm64)
 demo: arm64-kernel arm64-vmgenid-m-kernel arm64-progs
-	@echo "== SysGenId demo on arm64: kernel $(KERNEL_VERSION) with the series, cache in $(CACHE)"
+	@echo "== SysGenId demo on arm64: the series on the mirror's Linux 7.3 (base $(KERNEL_BASE)), cache in $(CACHE)"
 	@$(MAKE) --no-print-directory arm64-e2e ARM64_FLAGS=--narrate
 else
 demo: guest-progs
-	@echo "== SysGenId demo: kernel $(KERNEL_VERSION) with the series from patches/, cache in $(CACHE)"
+	@echo "== SysGenId demo: the series from patches/ on the mirror's Linux 7.3 (base $(KERNEL_BASE)), cache in $(CACHE)"
 	@$(MAKE) --no-print-directory snapshot SNAPSHOT_FLAGS=--narrate
 endif
 
 ## check          everything CI runs: resolver-test, patches-check, KUnit, bisect-check, the Kconfig matrix, the guest checks, lint, docs
-check: resolver-test patches-check kunit bisect-check build-matrix e2e lint docs
+check: resolver-test patches-check tree-policy-test kunit bisect-check build-matrix e2e lint docs
 
 ## toolchain      resolve toolchain/packages.lock against the mirror, then create (or reuse) the
 ##                trixie root filesystem of those versions in $(CACHE)
 toolchain:
 	@sh scripts/toolchain.sh $(CACHE) $(LOCK) rootfs
 
+## toolchain-distro  the same for toolchain/distro.lock: the distribution toolchain (GCC 14,
+##                trixie's rustc 1.85 and bindgen, pahole), in $(CACHE)/rootfs-distro
+toolchain-distro:
+	@sh scripts/toolchain.sh $(CACHE) toolchain/distro.lock rootfs-distro
+
 ## resolver-test  the lock resolver on recorded mirror listings (toolchain/tests/), no network
 resolver-test:
 	@sh scripts/test-resolver.sh
 
-## tree           unpack the pinned linux-source tarball into $(CACHE)/linux
+## tree           unpack the resolved linux-source tarball (7.3.y, y >= 4) into $(CACHE)/linux
 tree: toolchain
-	@$(RUN) sh /src/scripts/tree.sh $(KERNEL_VERSION) $(C_PRISTINE)
+	@$(RUN) sh /src/scripts/tree.sh $(KERNEL_BASE) $(C_PRISTINE)
 
 ## patches        regenerate patches/ from the sources
 patches: tree
-	@$(RUN) sh /src/scripts/mkseries.sh $(C_PRISTINE) $(KERNEL_VERSION) /src $(C_GEN) /src/patches
+	@$(RUN) sh /src/scripts/mkseries.sh $(C_PRISTINE) tree /src $(C_GEN) /src/patches
 	@echo "patches: $$(wc -l < patches/series) patches + cover letter in patches/"
 
-## patches-check  fail if patches/ is stale or does not `git am` onto the pinned tree
+## patches-check  fail if patches/ is stale or does not `git am` onto the tree (exactly on
+##                the base release, modulo index lines and hunk positions on a newer 7.3.y)
 patches-check: tree
-	@$(RUN) sh -c 'sh /src/scripts/mkseries.sh $(C_PRISTINE) $(KERNEL_VERSION) /src $(C_GEN) /tmp/patches \
-		&& if ! diff -r -q /tmp/patches /src/patches; then \
-			echo "patches-check: patches/ is stale; run make patches" >&2; exit 1; fi \
-		&& sh /src/scripts/amseries.sh $(C_PRISTINE) $(KERNEL_VERSION) /src/patches $(C_AM) series-gen'
+	@$(RUN) sh /src/scripts/patches-check.sh $(C_PRISTINE) tree $(KERNEL_BASE) /src /src/patches \
+		$(C_GEN) $(C_AM)
+
+## tree-policy-test  a simulated newer 7.3.y: the series must apply with a note, or fail clearly
+tree-policy-test: tree
+	@$(RUN) sh /src/scripts/test-tree-policy.sh $(C_PRISTINE) $(KERNEL_BASE) /src
 
 ## apply          git am the series onto a kernel tree: make apply KDIR=/path/to/linux
 apply:
@@ -134,7 +150,7 @@ kunit: work-tree
 
 ## bisect-check   build every prefix of the series (x86_64, LLVM=1, the guest fragments), incrementally
 bisect-check: work-tree
-	@$(RUN) sh /src/scripts/bisect.sh $(C_PRISTINE) $(C_WORK) v$(KERNEL_VERSION) series-applied \
+	@$(RUN) sh /src/scripts/bisect.sh $(C_PRISTINE) $(C_WORK) tree series-applied \
 		$(GUEST_BUILD) x86_64 "bzImage modules" $(addprefix /src/,$(GUEST_CONFIGS))
 
 ## guest-kernel   the x86_64 QEMU guest: ACPI+OF, lockdep, the Rust drivers (both VmGenId paths)
@@ -198,7 +214,7 @@ arm64-vmgenid-m-kernel: arm64-kernel
 		for v in mainline fixed; do \
 			m=$(ARM64_C_MODULES)/$$v; mkdir -p $$m; \
 			if [ $$v = mainline ]; then \
-				git -C $(C_PRISTINE) show v$(KERNEL_VERSION):drivers/virt/vmgenid.c; \
+				git -C $(C_PRISTINE) show tree:drivers/virt/vmgenid.c; \
 			else cat drivers/virt/vmgenid_c.c; fi > $$m/new.c; \
 			cmp -s $$m/new.c $$m/vmgenid_$$v.c || mv $$m/new.c $$m/vmgenid_$$v.c; \
 			rm -f $$m/new.c; echo "obj-m := vmgenid_$$v.o" > $$m/Kbuild; \
@@ -331,6 +347,17 @@ docs: guest-kernel
 ##                smoke run, and the arm64 guest
 e2e: guest-probe kselftest snapshot snapshot-c-vmgenid snapshot-debug stress-smoke storm-smoke \
 	bench-smoke arm64-e2e storm-arm64-smoke
+
+## distro-kernel  Debian's amd64 configuration + SYSGENID=y VMGENID_RUST=y, olddefconfig, built with
+##                the distribution toolchain (GCC 14, rustc 1.85, BTF): vmlinux and bzImage
+distro-kernel: toolchain-distro work-tree
+	@$(DISTRO_RUN) sh -c 'cd $(C_WORK) && sh /src/scripts/distro-build.sh $(DISTRO_AMD64) amd64 \
+		$(DISTRO_CONFIG_AMD64) bzImage /src/kconfig-fragments/distro.config'
+
+## distro-arm64-kernel  the same from Debian's arm64 configuration, cross-built: vmlinux and Image
+distro-arm64-kernel: toolchain-distro work-tree
+	@$(DISTRO_RUN) sh -c 'cd $(C_WORK) && sh /src/scripts/distro-build.sh $(DISTRO_ARM64) arm64 \
+		$(DISTRO_CONFIG_ARM64) Image /src/kconfig-fragments/distro.config'
 
 ## debug-kernel   the hardening guest: lockdep, KASAN, UBSAN, DEBUG_LIST, kmemleak, fault injection
 debug-kernel: work-tree

@@ -2,7 +2,7 @@
 # Generate the patch series from the project's sources.
 # Runs inside the toolchain root filesystem.
 #
-# usage: mkseries.sh PRISTINE VERSION SRC WORKTREE OUTDIR
+# usage: mkseries.sh PRISTINE REF SRC WORKTREE OUTDIR
 #
 # Each directory SRC/series/NN-slug/ is one patch:
 #   message   the commit message (subject line, blank line, body);
@@ -11,13 +11,13 @@
 #             name order with `git apply`;
 #   notes     optional: a note for reviewers, which the patch carries below
 #             its `---` line, where `git am` drops it.
-# The commits are made on a scratch work tree at vVERSION with the identity
+# The commits are made on a scratch work tree at REF with the identity
 # and date of SRC/series/config, so the same sources always give the same
 # patches, byte for byte.  OUTDIR receives the cover letter (from
 # SRC/series/cover-letter), the numbered patches and a quilt `series` file.
 set -eu
 
-pristine=$1 version=$2 src=$3 wt=$4 out=$5
+pristine=$1 ref=$2 src=$3 wt=$4 out=$5
 
 conf() { sed -n "s/^$1=//p" "$src/series/config"; }
 author=$(conf author)
@@ -26,7 +26,7 @@ export GIT_AUTHOR_NAME="${author% <*}" GIT_AUTHOR_EMAIL=$(echo "$author" | sed '
 export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME" GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EMAIL"
 export GIT_AUTHOR_DATE="$date" GIT_COMMITTER_DATE="$date"
 
-sh "$(dirname "$0")/worktree.sh" "$pristine" "$wt" "v$version" --clean
+sh "$(dirname "$0")/worktree.sh" "$pristine" "$wt" "$ref" --clean
 cd "$wt"
 git checkout -q -B series-gen
 
@@ -74,5 +74,5 @@ rm -rf "$out"
 mkdir -p "$out"
 git format-patch -q -M --notes --cover-letter --cover-from-description=subject \
 	--zero-commit --no-signature --subject-prefix="$(conf prefix)" \
-	-o "$out" "v$version..series-gen"
+	-o "$out" "$ref..series-gen"
 (cd "$out" && ls [0-9]*.patch | grep -v '^0000-' > series)

@@ -10,7 +10,7 @@
 # this script, so a newer package builds a new root filesystem once, later
 # runs reuse it, and the old one is removed when the new one is complete.
 # When the mirror cannot be read, an existing root filesystem is kept.
-# "#check TOOL..." lines of LOCK name the commands that must exist in it.
+# "#check TOOL..." lines of LOCK name the commands (or files) it must hold.
 # An interrupted build leaves only a *.tmp directory that the next run discards.
 set -eu
 
@@ -90,7 +90,8 @@ foreign() { awk '$1 ~ /:/ { print $1 "=" $2 }' "$resolved"; }
 
 # The commands the lock says this toolchain must provide.
 for tool in $(sed -n 's/^#check //p' "$lock"); do
-	"$here/in-rootfs.sh" "$dir.tmp" "$(pwd)" "$cache" sh -c "command -v $tool" >/dev/null || {
+	"$here/in-rootfs.sh" "$dir.tmp" "$(pwd)" "$cache" \
+		sh -c "command -v $tool || test -e $tool" >/dev/null || {
 		echo "toolchain: $tool is missing from the new root filesystem" >&2
 		exit 1
 	}

@@ -1,20 +1,30 @@
 #!/bin/sh
-# Unpack the pinned linux-source tarball into a pristine git repository.
-# Runs inside the toolchain root filesystem.
+# Unpack the linux-source tarball the toolchain resolved into a pristine git
+# repository.  Runs inside the toolchain root filesystem.
 #
-# usage: tree.sh VERSION GITDIR
+# usage: tree.sh BASE GITDIR
 #
-# GITDIR gets one commit holding the tarball as shipped, tagged vVERSION,
-# with a fixed identity and date so the commit id is the same on every machine.
-# The pristine checkout is never built in or modified; other work trees
-# (git worktree) hang off it.
+# BASE is the release the series is generated against (7.3.4).  The mirror
+# keeps one linux-source-7.3, so when it moves to a newer stable release
+# (7.3.5) that tree is used instead: it is imported as vVERSION and the
+# series is checked and applied against it (scripts/patches-check.sh).  An
+# older release, or another series, is refused.
+#
+# GITDIR gets one commit holding the tarball as shipped, with a fixed identity
+# and date so the commit id is the same on every machine, tagged vVERSION and
+# `tree`, the ref every later step starts from.  The pristine checkout is never
+# built in or modified; other work trees (git worktree) hang off it.
 set -eu
 
-version=$1 git=$2
-series=${version%.*}
+base=$1 git=$2
+series=${base%.*}
 tarball=/usr/src/linux-source-$series.tar.xz
+deb=$(dpkg-query -W -f '${Version}' "linux-source-$series" 2>/dev/null || true)
+subject="Linux %s (Debian linux-source-$series $deb)"
 
-if git -C "$git" rev-parse -q --verify "refs/tags/v$version" >/dev/null 2>&1; then
+# Already imported from this very package?
+if [ -n "$deb" ] && git -C "$git" log -1 --format=%s tree 2>/dev/null |
+	grep -q "(Debian linux-source-$series $deb)$"; then
 	exit 0
 fi
 
@@ -26,10 +36,17 @@ echo "tree: unpacking $tarball"
 tar -xJf "$tarball" -C "$git.tmp" --strip-components=1
 
 have=$(make -s -C "$git.tmp" kernelversion)
-if [ "$have" != "$version" ]; then
-	echo "tree: $tarball holds Linux $have, the pin is $version; refusing it" >&2
+case $have in
+"$series".*) ;;
+*) have=refused ;;
+esac
+if [ "$have" = refused ] || [ "${have##*.}" -lt "${base##*.}" ] 2>/dev/null; then
+	echo "tree: $tarball holds Linux $(make -s -C "$git.tmp" kernelversion), older than the series' base $base or of another series; refusing it" >&2
 	rm -rf "$git.tmp"
 	exit 1
+fi
+if [ "$have" != "$base" ]; then
+	echo "tree: the mirror serves Linux $have, newer than the series' base $base: the series is checked against $have"
 fi
 
 cd "$git.tmp"
@@ -40,9 +57,11 @@ git init -q -b pristine
 git config core.autocrlf false
 git config gc.auto 0
 git add -A -f
-git commit -q -m "Linux $version (Debian linux-source-$series $(dpkg-query -W -f '${Version}' "linux-source-$series"))"
-git tag "v$version"
+# shellcheck disable=SC2059  # the subject is a format of our own
+git commit -q -m "$(printf "$subject" "$have")"
+git tag "v$have"
+git tag tree
 cd - >/dev/null
 rm -rf "$git"
 mv "$git.tmp" "$git"
-echo "tree: $git at v$version ($(git -C "$git" rev-parse --short HEAD))"
+echo "tree: $git at v$have ($(git -C "$git" rev-parse --short HEAD))"
