@@ -5,7 +5,8 @@
 #
 # usage: amseries.sh PRISTINE REF PATCHDIR WORKTREE GENERATED_REF
 #
-# On success the applied series is left at the ref `series-applied`, which the
+# On success the applied series is left at the ref `series-applied` (or
+# $SERIES_APPLIED, for a scratch check), which the
 # build work trees check out (changing only the files that differ, so builds
 # stay incremental).
 set -eu
@@ -34,5 +35,5 @@ if ! git diff --quiet HEAD "$generated" --; then
 	echo "amseries: run 'make patches'" >&2
 	exit 1
 fi
-git branch -f series-applied HEAD
+git branch -f "${SERIES_APPLIED:-series-applied}" HEAD
 echo "amseries: $(wc -l < "$patches/series") patches apply cleanly to Linux $version"

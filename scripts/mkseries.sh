@@ -28,7 +28,9 @@ export GIT_AUTHOR_DATE="$date" GIT_COMMITTER_DATE="$date"
 
 sh "$(dirname "$0")/worktree.sh" "$pristine" "$wt" "$ref" --clean
 cd "$wt"
-git checkout -q -B series-gen
+# SERIES_GEN: the branch made here (another one for a scratch check).
+branch=${SERIES_GEN:-series-gen}
+git checkout -q -B "$branch"
 
 listed=$(mktemp)
 for p in "$src"/series/[0-9]*/; do
@@ -69,10 +71,10 @@ if [ -s "$listed.missing" ]; then
 fi
 rm -f "$listed" "$listed.all" "$listed.missing"
 
-git config branch.series-gen.description "$(cat "$src/series/cover-letter")"
+git config "branch.$branch.description" "$(cat "$src/series/cover-letter")"
 rm -rf "$out"
 mkdir -p "$out"
 git format-patch -q -M --notes --cover-letter --cover-from-description=subject \
 	--zero-commit --no-signature --subject-prefix="$(conf prefix)" \
-	-o "$out" "$ref..series-gen"
+	-o "$out" "$ref..$branch"
 (cd "$out" && ls [0-9]*.patch | grep -v '^0000-' > series)

@@ -10,7 +10,8 @@
 # moves on, the committed patches were generated on BASE, so their `index`
 # lines and hunk positions may differ: they are compared without those, and
 # PATCHDIR is applied with `git am -3`.  A series that no longer applies fails
-# with the patch that broke and what to do.
+# with the patch that broke and what to do.  SERIES_GEN and SERIES_APPLIED
+# name the branches it makes (scratch checks must not move the real ones).
 set -eu
 
 pristine=$1 ref=$2 base=$3 src=$4 patches=$5 gen=$6 am=$7
@@ -29,15 +30,19 @@ if ! sh "$here/mkseries.sh" "$pristine" "$ref" "$src" "$gen" "$fresh/p" >"$fresh
 	exit 1
 fi
 
-# Without what depends on the tree the patch was made on.
-strip() { sed -e '/^index [0-9a-f]*\.\.[0-9a-f]*/d' -e 's/^@@ -[0-9,]* +[0-9,]* @@/@@/' "$1"; }
+# Without what depends on the tree the patch was made on: blob ids, hunk
+# positions, and a rename's similarity.
+strip() {
+	sed -e '/^index [0-9a-f]*\.\.[0-9a-f]*/d' -e '/^similarity index /d' \
+		-e 's/^@@ -[0-9,]* +[0-9,]* @@/@@/' -e 's/^\( rename .*\) ([0-9]*%)$/\1/' "$1"
+}
 
 stale=
 if [ "$version" = "$base" ]; then
 	diff -r -q "$fresh/p" "$patches" >&2 || stale=1
 else
 	echo "patches-check: the tree is Linux $version, newer than the series' base $base:" \
-		"patches/ compared without index lines and hunk positions, applied with git am -3"
+		"patches/ compared without blob ids, hunk positions and rename similarity, applied with git am -3"
 	for f in "$fresh"/p/* "$patches"/*; do
 		n=$(basename "$f")
 		[ -e "$fresh/p/$n" ] && [ -e "$patches/$n" ] || { echo "only in one: $n" >&2; stale=1; continue; }
@@ -51,4 +56,4 @@ if [ -n "$stale" ]; then
 	echo "patches-check: patches/ is stale; run make patches" >&2
 	exit 1
 fi
-sh "$here/amseries.sh" "$pristine" "$ref" "$patches" "$am" series-gen
+sh "$here/amseries.sh" "$pristine" "$ref" "$patches" "$am" "${SERIES_GEN:-series-gen}"

@@ -32,7 +32,7 @@ simulate() {
 
 # check NAME EXPECTED-STATUS PATTERN
 check() {
-	out=$(sh "$here/patches-check.sh" "$pristine" "refs/sim/$1" "$base" "$src" "$src/patches" \
+	out=$(SERIES_GEN=sim-gen SERIES_APPLIED=sim-applied sh "$here/patches-check.sh" "$pristine" "refs/sim/$1" "$base" "$src" "$src/patches" \
 		/cache/trees/sim-gen /cache/trees/sim-am 2>&1)
 	status=$?
 	if { [ "$2" = 0 ] && [ $status -eq 0 ]; } || { [ "$2" != 0 ] && [ $status -ne 0 ]; } &&
@@ -52,5 +52,7 @@ simulate conflict 's/IRQF_SHARED, "vmgenid", &pdev->dev);/IRQF_SHARED | IRQF_NO_
 check conflict 1 "do not apply to Linux $newer.*move KERNEL_BASE"
 
 git -C "$pristine" for-each-ref --format='%(refname)' refs/sim | xargs -r -n1 git -C "$pristine" update-ref -d
+for t in /cache/trees/sim-gen /cache/trees/sim-am; do git -C "$t" checkout -q --detach 2>/dev/null; done
+git -C "$pristine" branch -q -D sim-gen sim-applied 2>/dev/null
 echo "tree-policy: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

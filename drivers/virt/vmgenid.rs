@@ -258,9 +258,9 @@ impl<S: GuidSource, E: Entropy> ThreadedHandler for Notified<S, E> {
 #[cfg(CONFIG_SYSGENID)]
 struct Revalidator<S: GuidSource, E: Entropy>(Arc<Tracker<S, E>>);
 
+#[cfg(CONFIG_SYSGENID)]
 // SAFETY: `pending` reads the mapped ID, compares it with atomics and queues work, none of
 // which sleeps. `quick` points into the tracker, which the `Arc` in `self` keeps alive, in place.
-#[cfg(CONFIG_SYSGENID)]
 unsafe impl<S: GuidSource, E: Entropy> kernel::sysgenid::Revalidate for Revalidator<S, E> {
     fn pending(&self) -> bool {
         self.0.pending()

@@ -197,9 +197,8 @@ impl Object {
                 let mut elements = KVec::with_capacity(count, GFP_KERNEL)?;
                 for i in 0..count {
                     // SAFETY: A valid package has `count` valid elements.
-                    let element =
-                        unsafe { Object::from_raw(&*package.elements.add(i), depth + 1) }?;
-                    elements.push(element, GFP_KERNEL)?;
+                    let obj = unsafe { Object::from_raw(&*package.elements.add(i), depth + 1) };
+                    elements.push(obj?, GFP_KERNEL)?;
                 }
                 Ok(Object::Package(elements))
             }
