@@ -59,8 +59,12 @@ if ! make $kargs O="$build" CLIPPY=1 -j"$(nproc)" $targets > "$log" 2>&1; then
 	exit 1
 fi
 ours='sysgenid|vmgenid|rust/kernel/(acpi|io/memremap|io/resource|random|capability|miscdevice|page|fs/kiocb|mm/virt|sync/poll)|rust/helpers/(acpi|capability)'
-if grep -E -A6 '^(warning|.*: warning:)' "$log" | grep -E -q "$ours"; then
-	grep -E -A6 '^(warning|.*: warning:)' "$log" | grep -E -B3 -A3 "$ours" >&2
+# Where each warning points: rustc's "--> file:line" under it, GCC's prefix.
+# (A file named in the lines after a warning is not its location.)
+locations=$({ grep -E -A3 '^warning' "$log" | grep -E '^ *--> ' || true
+	grep -E ': warning:' "$log" || true; })
+if echo "$locations" | grep -E -q "$ours"; then
+	echo "$locations" | grep -E "$ours" >&2
 	echo "distro-build: $build: warnings in this series' files" >&2
 	exit 1
 fi
