@@ -28,7 +28,7 @@ mk() { make -s $kargs O="$build" "$@"; }
 
 mkdir -p "$build"
 stamp=$build/.sysgenid-config
-want=$({ cat "$config" "$@"; git ls-tree -r HEAD | grep -E '/Kconfig[^/]*$'; } | sha256sum | cut -c1-16)
+want=$({ cat "$config" "$@"; git ls-tree -r HEAD | grep -E '(/|[[:space:]])Kconfig[^/]*$'; } | sha256sum | cut -c1-16)
 if [ ! -e "$build/.config" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 	[ -e "$build/.config" ] && cp -p "$build/.config" "$build/.config.prev"
 	xz -dc "$config" > "$build/.config"
@@ -42,7 +42,7 @@ if [ ! -e "$build/.config" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
 fi
 
 missing=$(sed -n 's/^\(CONFIG_[A-Z0-9_]*=.*\)$/\1/p' "$@" | while IFS= read -r line; do
-	grep -qx "$line" "$build/.config" || echo "$line"
+	grep -qxF "$line" "$build/.config" || echo "$line"
 done)
 if [ -n "$missing" ]; then
 	echo "distro-build: $build: options not in .config (unmet dependencies?):" >&2

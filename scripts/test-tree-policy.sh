@@ -15,7 +15,9 @@ pristine=$1 base=$2 src=$3
 here=$(cd "$(dirname "$0")" && pwd)
 scratch=/cache/trees/sim
 passed=0 failed=0
-newer=${base%.*}.$((${base##*.} + 1))
+# One stable release past the tree in use (which may already be past BASE).
+sublevel=$(git -C "$pristine" show tree:Makefile | sed -n 's/^SUBLEVEL = //p')
+newer=${base%.*}.$((sublevel + 1))
 
 # simulate NAME SED-ON-vmgenid.c: a commit on `tree` with SUBLEVEL bumped.
 simulate() {

@@ -37,10 +37,10 @@ tar -xJf "$tarball" -C "$git.tmp" --strip-components=1
 
 have=$(make -s -C "$git.tmp" kernelversion)
 case $have in
-"$series".*) ;;
+"$series".[0-9] | "$series".[0-9][0-9] | "$series".[0-9][0-9][0-9]) ;;
 *) have=refused ;;
 esac
-if [ "$have" = refused ] || [ "${have##*.}" -lt "${base##*.}" ] 2>/dev/null; then
+if [ "$have" = refused ] || [ "${have##*.}" -lt "${base##*.}" ]; then
 	echo "tree: $tarball holds Linux $(make -s -C "$git.tmp" kernelversion), older than the series' base $base or of another series; refusing it" >&2
 	rm -rf "$git.tmp"
 	exit 1
