@@ -24,10 +24,9 @@ C_BUILD    := /cache/build
 RUN := $(SRC)/scripts/in-rootfs.sh $(CACHE)/rootfs $(SRC) $(CACHE)
 # The distribution toolchain (toolchain/distro.lock): builds only.
 DISTRO_RUN := $(SRC)/scripts/in-rootfs.sh $(CACHE)/rootfs-distro $(SRC) $(CACHE)
-DISTRO_AMD64   := $(C_BUILD)/distro-amd64
-DISTRO_ARM64   := $(C_BUILD)/distro-arm64
-DISTRO_CONFIG_AMD64 := /usr/src/linux-config-7.3/config.amd64_none_amd64.xz
-DISTRO_CONFIG_ARM64 := /opt/foreign/arm64/usr/src/linux-config-7.3/config.arm64_none_arm64.xz
+# $(call distro_build,ARCH,TARGETS): Debian's ARCH configuration in $(C_BUILD)/distro-ARCH.
+distro_build = $(DISTRO_RUN) sh -c 'cd $(C_WORK) && sh /src/scripts/distro-build.sh \
+	$(C_BUILD)/distro-$(1) $(1) "$(2)" /src/kconfig-fragments/distro.config'
 
 GUEST_BUILD   := $(C_BUILD)/x86_64-guest
 GUEST_BZIMAGE := $(GUEST_BUILD)/arch/x86/boot/bzImage
@@ -352,21 +351,17 @@ e2e: guest-probe kselftest snapshot snapshot-c-vmgenid snapshot-debug stress-smo
 ## distro-kernel  Debian's amd64 configuration + SYSGENID=y VMGENID_RUST=y, olddefconfig, built with
 ##                the distribution toolchain (GCC 14, rustc 1.85, BTF): vmlinux and bzImage
 distro-kernel: toolchain-distro work-tree
-	@$(DISTRO_RUN) sh -c 'cd $(C_WORK) && sh /src/scripts/distro-build.sh $(DISTRO_AMD64) amd64 \
-		$(DISTRO_CONFIG_AMD64) bzImage /src/kconfig-fragments/distro.config'
+	@$(call distro_build,amd64,bzImage)
 
 ## distro-objects the short proof in make check: in Debian's amd64 configuration, with the
 ##                distribution toolchain and clippy, the kernel crate and both drivers build clean
 distro-objects: toolchain-distro work-tree
-	@$(DISTRO_RUN) sh -c 'cd $(C_WORK) && sh /src/scripts/distro-build.sh $(DISTRO_AMD64) amd64 \
-		$(DISTRO_CONFIG_AMD64) "rust/kernel.o drivers/misc/sysgenid.o drivers/virt/vmgenid.o" \
-		/src/kconfig-fragments/distro.config && \
-		echo "distro-objects: 1 passed, 0 failed (GCC 14, rustc 1.85, Debian'"'"'s amd64 configuration)"'
+	@$(call distro_build,amd64,rust/kernel.o drivers/misc/sysgenid.o drivers/virt/vmgenid.o)
+	@echo "distro-objects: 1 passed, 0 failed (GCC 14, rustc 1.85, Debian's amd64 configuration)"
 
 ## distro-arm64-kernel  the same from Debian's arm64 configuration, cross-built: vmlinux and Image
 distro-arm64-kernel: toolchain-distro work-tree
-	@$(DISTRO_RUN) sh -c 'cd $(C_WORK) && sh /src/scripts/distro-build.sh $(DISTRO_ARM64) arm64 \
-		$(DISTRO_CONFIG_ARM64) Image /src/kconfig-fragments/distro.config'
+	@$(call distro_build,arm64,Image)
 
 ## debug-kernel   the hardening guest: lockdep, KASAN, UBSAN, DEBUG_LIST, kmemleak, fault injection
 debug-kernel: work-tree

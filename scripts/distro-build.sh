@@ -5,7 +5,7 @@
 # BTF through pahole as the configuration asks.
 # Runs inside the distribution root filesystem, in the build work tree.
 #
-# usage: distro-build.sh BUILDDIR amd64|arm64 CONFIG_XZ "TARGETS" FRAGMENT...
+# usage: distro-build.sh BUILDDIR amd64|arm64 "TARGETS" FRAGMENT...
 #
 # The configuration is regenerated only when Debian's, the fragments or the
 # tree's Kconfig files change, so rebuilds are incremental.  Every Rust file
@@ -14,13 +14,20 @@
 # the kernel's CONFIG_CC_VERSION_TEXT and CONFIG_RUSTC_VERSION_TEXT.
 set -eu
 
-build=$1 debarch=$2 config=$3 targets=$4
-shift 4
+build=$1 debarch=$2 targets=$3
+shift 3
 
 # Debian's CONFIG_CC_VERSION_TEXT names the versioned GCC driver: use the same.
+# The arm64 linux-config-7.3 is unpacked, not installed (toolchain/distro.lock).
 case $debarch in
-amd64) kargs="ARCH=x86_64 CC=x86_64-linux-gnu-gcc-14" ;;
-arm64) kargs="ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- CC=aarch64-linux-gnu-gcc-14" ;;
+amd64)
+	kargs="ARCH=x86_64 CC=x86_64-linux-gnu-gcc-14"
+	config=/usr/src/linux-config-7.3/config.amd64_none_amd64.xz
+	;;
+arm64)
+	kargs="ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- CC=aarch64-linux-gnu-gcc-14"
+	config=/opt/foreign/arm64/usr/src/linux-config-7.3/config.arm64_none_arm64.xz
+	;;
 *) echo "distro-build: no such architecture: $debarch" >&2; exit 2 ;;
 esac
 # shellcheck disable=SC2086  # kargs is a list of make variables

@@ -43,11 +43,14 @@ if [ "$version" = "$base" ]; then
 else
 	echo "patches-check: the tree is Linux $version, newer than the series' base $base:" \
 		"patches/ compared without blob ids, hunk positions and rename similarity, applied with git am -3"
-	for f in "$fresh"/p/* "$patches"/*; do
+	# Both sides must hold the same files; then each pair is compared.
+	ls "$fresh/p" > "$fresh/names.generated"
+	ls "$patches" > "$fresh/names.committed"
+	diff "$fresh/names.generated" "$fresh/names.committed" >&2 || stale=1
+	for f in "$fresh"/p/*; do
 		n=$(basename "$f")
-		[ -e "$fresh/p/$n" ] && [ -e "$patches/$n" ] || { echo "only in one: $n" >&2; stale=1; continue; }
-		[ "$f" = "$patches/$n" ] && continue
-		strip "$fresh/p/$n" > "$fresh/a"
+		[ -e "$patches/$n" ] || continue
+		strip "$f" > "$fresh/a"
 		strip "$patches/$n" > "$fresh/b"
 		cmp -s "$fresh/a" "$fresh/b" || { echo "differs: $n" >&2; stale=1; }
 	done

@@ -51,6 +51,6 @@ fi
 apt_ apt-cache madison $(echo "$locked" | awk '{ print $1 }' | sort -u) 2>/dev/null |
 	awk -F'|' '{
 		gsub(/ /, "", $1); gsub(/ /, "", $2)
-		n = split($3, f, " "); split(f[2], s, "/")
+		split($3, f, " "); split(f[2], s, "/")
 		print $1, $2, s[1]
 	}' | sort -u

@@ -37,11 +37,11 @@ tar -xJf "$tarball" -C "$git.tmp" --strip-components=1
 
 have=$(make -s -C "$git.tmp" kernelversion)
 case $have in
-"$series".[0-9] | "$series".[0-9][0-9] | "$series".[0-9][0-9][0-9]) ;;
-*) have=refused ;;
+"$series".[0-9] | "$series".[0-9][0-9] | "$series".[0-9][0-9][0-9]) ok=1 ;;
+*) ok= ;;
 esac
-if [ "$have" = refused ] || [ "${have##*.}" -lt "${base##*.}" ]; then
-	echo "tree: $tarball holds Linux $(make -s -C "$git.tmp" kernelversion), older than the series' base $base or of another series; refusing it" >&2
+if [ -z "$ok" ] || [ "${have##*.}" -lt "${base##*.}" ]; then
+	echo "tree: $tarball holds Linux $have, older than the series' base $base or of another series; refusing it" >&2
 	rm -rf "$git.tmp"
 	exit 1
 fi
