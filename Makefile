@@ -65,7 +65,7 @@ KUNIT_SOURCES := drivers/misc/sysgenid.rs drivers/virt/vmgenid.rs rust/kernel/sy
 KUNIT_DOCTESTS := random.rs sysgenid.rs io/memremap.rs io/mem.rs capability.rs page.rs \
 	mm/virt.rs fs/file.rs fs/kiocb.rs miscdevice.rs workqueue.rs
 
-.PHONY: help demo check toolchain toolchain-distro distro-kernel distro-objects distro-arm64-kernel resolver-test tree-policy-test tree patches patches-check apply kunit \
+.PHONY: help demo check toolchain toolchain-distro distro distro-kernel distro-objects distro-arm64-kernel resolver-test tree-policy-test tree patches patches-check apply kunit \
 	work-tree bisect-check guest-kernel norust-kernel \
 	no-sysgenid-kernel c-vmgenid-kernel build-matrix guest-probe guest-progs kselftest \
 	arm64-kernel arm64-vmgenid-m-kernel arm64-progs arm64-e2e \
@@ -362,6 +362,13 @@ distro-objects: toolchain-distro work-tree
 ## distro-arm64-kernel  the same from Debian's arm64 configuration, cross-built: vmlinux and Image
 distro-arm64-kernel: toolchain-distro work-tree
 	@$(call distro_build,arm64,Image)
+
+## distro         Debian's amd64 and arm64 kernels (distro-kernel, distro-arm64-kernel) booted and
+##                tested: the selftests and the snapshot story in q35 with -device vmgenid, the
+##                arm64 device-tree guest; prints each kernel's compiler and rustc (long the first time)
+distro: distro-kernel distro-arm64-kernel guest-progs arm64-progs
+	@$(RUN) sh /src/scripts/distro-run.sh $(C_BUILD)/distro-amd64 $(C_BUILD)/distro-arm64 \
+		$(C_BUILD)/guest-progs $(ARM64_PROGS) $(ARM64_BUSYBOX) $(C_BUILD)/distro-run
 
 ## debug-kernel   the hardening guest: lockdep, KASAN, UBSAN, DEBUG_LIST, kmemleak, fault injection
 debug-kernel: work-tree

@@ -8,6 +8,7 @@ echo
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+echo "guest: $(cat /proc/version)"
 reports='(WARNING|BUG):|possible (recursive|circular) locking|inconsistent lock state'
 reports="$reports|suspicious RCU usage|sleeping function called from invalid context"
 count_reports() { dmesg | grep -c -E "$reports"; }

@@ -7,6 +7,7 @@ echo
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+echo "guest: $(cat /proc/version)"
 echo "guest: kselftest start"
 /bin/sysgenid_test
 echo "guest: kselftest exit=$?"

@@ -2,8 +2,8 @@
 """The arm64 guest, described by device tree the way Firecracker describes
 its aarch64 guests, booted, saved and restored (scripts/arm64vmm.py).
 
-usage: arm64-e2e.py rust IMAGE INITRD WORKDIR [--narrate] [--slow N]
-       arm64-e2e.py modules IMAGE INITRD WORKDIR [--narrate] [--slow N]
+usage: arm64-e2e.py rust IMAGE INITRD WORKDIR [--narrate] [--slow N] [--stage NAME]
+       arm64-e2e.py modules IMAGE INITRD WORKDIR [--narrate] [--slow N] [--stage NAME]
 
 rust: the Rust VmGenId driver built in.  VMM A boots the guest, whose /init
 (guest/arm64-init.sh) reports how the driver bound the node, runs the
@@ -285,6 +285,8 @@ def main():
         BOOT_TIMEOUT *= int(opts[opts.index("--slow") + 1])
         RESTORE_TIMEOUT *= int(opts[opts.index("--slow") + 1])
     stage = "arm64" if mode == "rust" else "arm64-modules"
+    if "--stage" in opts:
+        stage = opts[opts.index("--stage") + 1]
     checks = Checks("--narrate" in opts, stage)
     os.makedirs(work, exist_ok=True)
     {"rust": rust, "modules": modules}[mode](image, initrd, work, checks)
