@@ -8,9 +8,9 @@
 #
 # usage: distro-run.sh AMD64_BUILD ARM64_BUILD GUEST_PROGS ARM64_PROGS ARM64_BUSYBOX WORKDIR
 #
-# For each kernel it first checks that the guest runs the kernel it was
-# given: the booted kernel's /proc/version must name the compiler of that
-# build's CONFIG_CC_VERSION_TEXT.  Prints each stage's count, the compiler
+# For each kernel it checks that the build is the distribution toolchain's
+# and that the guest ran it: the booted kernel's /proc/version must name the
+# compiler of that build's CONFIG_CC_VERSION_TEXT.  Prints each stage's count, the compiler
 # and rustc of each kernel, and `distro: N passed, N failed`; a stage that
 # ends without its count counts as one failure.
 set -u
@@ -34,11 +34,18 @@ count() {
 	passed=$((passed + $2)) failed=$((failed + $4))
 }
 
-# booted STAGE BUILD CONSOLE: the console's /proc/version names the build's compiler.
+# booted STAGE BUILD CONSOLE COMPILER: the build is the distribution
+# toolchain's (its CONFIG_CC_VERSION_TEXT names COMPILER), and the console's
+# /proc/version names that compiler: the guest ran that build's kernel.
 booted() {
 	cc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\(.*\)"$/\1/p' "$2/.config")
 	version=$(grep -m 1 -F 'guest: Linux version' "$3" | sed 's/^guest: //')
 	echo "$1.booted: ${version:-no /proc/version on the console}"
+	case $cc in
+	"$4 "*) ;;
+	*) echo "  FAIL $1: $2 was not built by $4 but by ${cc:-nothing}"
+	   echo "$1: 0 passed, 1 failed"; return ;;
+	esac
 	case $version in
 	*"($cc"*) echo "$1: 1 passed, 0 failed" ;;
 	*) echo "  FAIL $1: the guest did not run the kernel built in $2"; echo "$1: 0 passed, 1 failed" ;;
@@ -53,7 +60,7 @@ versions() {
 out=$work/amd64-kselftest.txt
 sh "$here/guest-run.sh" "$amd64/arch/x86/boot/bzImage" "$guest/kselftest-init.sh" \
 	"$work" "$progs" > "$work/amd64-console.log" 2>&1
-booted distro-amd64-kernel "$amd64" "$work/amd64-console.log" > "$work/amd64-kernel.txt"
+booted distro-amd64-kernel "$amd64" "$work/amd64-console.log" x86_64-linux-gnu-gcc-14 > "$work/amd64-kernel.txt"
 cat "$work/amd64-kernel.txt"
 count distro-amd64-kernel "$work/amd64-kernel.txt"
 python3 "$here/tap-results.py" distro-amd64-kselftest "$work/amd64-console.log" \
@@ -76,7 +83,7 @@ python3 "$here/arm64-e2e.py" rust "$arm64/arch/arm64/boot/Image" "$work/arm64.cp
 	"$work/arm64" --stage distro-arm64 > "$out" 2>&1
 grep -v '^  ok ' "$out"
 count distro-arm64 "$out"
-booted distro-arm64-kernel "$arm64" "$work/arm64/console-a.log" > "$work/arm64-kernel.txt"
+booted distro-arm64-kernel "$arm64" "$work/arm64/console-a.log" aarch64-linux-gnu-gcc-14 > "$work/arm64-kernel.txt"
 cat "$work/arm64-kernel.txt"
 count distro-arm64-kernel "$work/arm64-kernel.txt"
 

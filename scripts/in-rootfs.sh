@@ -14,11 +14,13 @@ shift 3
 
 [ -x "$rootfs/usr/bin/env" ] || { echo "in-rootfs: no root filesystem at $rootfs" >&2; exit 1; }
 mkdir -p "$rootfs/src" "$rootfs/cache"
+# A shared lock on the root filesystem for as long as the command runs:
+# toolchain.sh does not remove a superseded one that is still in use.
 
 # bindgen (0.71) takes the newest libclang it finds, and misparses the kernel
 # headers with libclang 22 (the benchmark kernel's Clang): keep it on
 # libclang-dev's 19, see toolchain/packages.lock.
-exec unshare --mount --pid --fork --kill-child --propagation private -- /bin/sh -eu -c '
+exec flock -s "$rootfs/.in-use" unshare --mount --pid --fork --kill-child --propagation private -- /bin/sh -eu -c '
 	r=$1 repo=$2 cache=$3
 	shift 3
 	mount -t proc proc "$r/proc"

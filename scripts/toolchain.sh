@@ -8,7 +8,9 @@
 # (see toolchain-resolve.sh); each run resolves it against what the mirror
 # serves today.  The root filesystem is keyed by the resolved versions and by
 # this script, so a newer package builds a new root filesystem once, later
-# runs reuse it, and the old one is removed when the new one is complete.
+# runs reuse it, and the old one is removed when the new one is complete and
+# nothing runs in it any more.  (in-rootfs.sh is not part of the key: it only
+# sets up the namespaces a command runs in, not what the root filesystem holds.)
 # When the mirror cannot be read, an existing root filesystem is kept.
 # "#check TOOL..." lines of LOCK name the commands (or files) it must hold.
 # An interrupted build leaves only a *.tmp directory that the next run discards.
@@ -107,9 +109,13 @@ cp "$dir.tmp/var/lib/sysgenid-toolchain.manifest.full" "$cache/$name-manifest.tx
 touch "$dir.tmp/.complete"
 mv "$dir.tmp" "$dir"
 ln -sfn "$name.$key" "$cache/$name"
+# A superseded root filesystem goes unless a command still runs in it
+# (in-rootfs.sh holds its lock); then a later run removes it.
 for old in "$cache/$name".*; do
 	case $old in "$dir" | *.listing | *.resolved | *.log) continue ;; esac
-	[ -d "$old" ] && rm -rf "$old"
+	[ -d "$old" ] || continue
+	flock -n -x "$old/.in-use" rm -rf "$old" ||
+		echo "toolchain: keeping $old for now: a command still runs in it" >&2
 done
 echo "toolchain: $name ready ($(wc -l < "$dir/var/lib/sysgenid-toolchain.manifest") packages," \
 	"manifest in $cache/$name-manifest.txt)"
