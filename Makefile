@@ -5,6 +5,10 @@
 # (scripts/in-rootfs.sh).  Targets are safe to rerun: each step reuses what
 # the cache already holds and rebuilds incrementally.
 
+# One target at a time: the targets share the cache's trees, branches and apt
+# state; each kernel build is parallel inside (JOBS).
+.NOTPARALLEL:
+
 CACHE          ?= /var/cache/sysgenid
 # The release the series is generated against; a newer 7.3.y from the mirror
 # is used as it comes (scripts/tree.sh, scripts/patches-check.sh).

@@ -19,7 +19,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 done_dir=$build/.sysgenid-bisect
 mkdir -p "$done_dir"
-recipe=$(cat "$@" "$here/kbuild.sh" "$0" | sha256sum | cut -c1-16)
+recipe=$(cat "$@" "$here/kbuild.sh" "$here/series-warnings.sh" "$0" | sha256sum | cut -c1-16)
 
 commits=$(git -C "$pristine" rev-list --reverse "$base..$head")
 total=$(echo "$commits" | wc -l)

@@ -61,8 +61,13 @@ for p in "$src"/series/[0-9]*/; do
 done
 
 # Every kernel-side source file of the project must reach the series.
+# (A source that is not a git work tree must fail here, not list nothing.)
 (cd "$src" && git ls-files -co --exclude-standard -- \
-	Documentation drivers include rust samples tools arch kernel lib) | sort > "$listed.all"
+	Documentation drivers include rust samples tools arch kernel lib) > "$listed.all" || {
+	echo "mkseries: cannot list the files of $src (not a git work tree?)" >&2
+	exit 1
+}
+sort -o "$listed.all" "$listed.all"
 sort "$listed" | comm -13 - "$listed.all" > "$listed.missing"
 if [ -s "$listed.missing" ]; then
 	echo "mkseries: source files no patch lists:" >&2

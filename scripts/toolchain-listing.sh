@@ -47,10 +47,18 @@ if grep -q '^\(E:\|W: Failed\|Err:\)' "$state/update.log"; then
 	exit 1
 fi
 
-# madison: " pkg | version | URI suite/component arch Packages"
-apt_ apt-cache madison $(echo "$locked" | awk '{ print $1 }' | sort -u) 2>/dev/null |
-	awk -F'|' '{
+# madison: " pkg | version | URI suite/component arch Packages".  It exits 0
+# and prints nothing for a package the mirror lacks (toolchain-resolve.sh
+# names it); nothing at all, or a failure, means apt could not answer.
+# shellcheck disable=SC2046  # one word per package
+if ! apt_ apt-cache madison $(echo "$locked" | awk '{ print $1 }' | sort -u) \
+	> "$state/madison.out" 2> "$state/madison.err" || [ ! -s "$state/madison.out" ]; then
+	cat "$state/madison.err" >&2
+	echo "toolchain: apt-cache madison gave no listing (see above)" >&2
+	exit 1
+fi
+awk -F'|' '{
 		gsub(/ /, "", $1); gsub(/ /, "", $2)
 		split($3, f, " "); split(f[2], s, "/")
 		print $1, $2, s[1]
-	}' | sort -u
+	}' "$state/madison.out" | sort -u
