@@ -6,7 +6,7 @@
 # the cache already holds and rebuilds incrementally.
 
 # One target at a time: the targets share the cache's trees, branches and apt
-# state; each kernel build is parallel inside (JOBS).
+# state; each kernel build is parallel inside (nproc jobs).
 .NOTPARALLEL:
 
 CACHE          ?= /var/cache/sysgenid

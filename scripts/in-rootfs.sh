@@ -11,16 +11,22 @@ set -eu
 
 rootfs=$1 repo=$2 cache=$3
 shift 3
+# Resolved once: the lock, the mounts and the chroot must all be the same
+# root filesystem even if toolchain.sh moves the link meanwhile.
+rootfs=$(readlink -f "$rootfs")
 
 [ -x "$rootfs/usr/bin/env" ] || { echo "in-rootfs: no root filesystem at $rootfs" >&2; exit 1; }
 mkdir -p "$rootfs/src" "$rootfs/cache"
-# A shared lock on the root filesystem for as long as the command runs:
-# toolchain.sh does not remove a superseded one that is still in use.
+# A shared lock on the root filesystem for as long as the command runs
+# (the namespace inherits the descriptor): toolchain.sh does not remove a
+# superseded one that is still in use.
+exec 9> "$rootfs/.in-use"
+flock -s 9
 
 # bindgen (0.71) takes the newest libclang it finds, and misparses the kernel
 # headers with libclang 22 (the benchmark kernel's Clang): keep it on
 # libclang-dev's 19, see toolchain/packages.lock.
-exec flock -s "$rootfs/.in-use" unshare --mount --pid --fork --kill-child --propagation private -- /bin/sh -eu -c '
+exec unshare --mount --pid --fork --kill-child --propagation private -- /bin/sh -eu -c '
 	r=$1 repo=$2 cache=$3
 	shift 3
 	mount -t proc proc "$r/proc"

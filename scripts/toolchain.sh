@@ -38,8 +38,20 @@ mv "$resolved.tmp" "$resolved"
 key=$(cat "$resolved" "$0" | sha256sum | cut -c1-16)
 dir=$cache/$name.$key
 
+# A superseded root filesystem goes unless a command still runs in it
+# (in-rootfs.sh holds its lock); then a later run removes it.
+remove_superseded() {
+	for old in "$cache/$name".*; do
+		case $old in "$dir" | *.listing | *.resolved | *.log) continue ;; esac
+		[ -d "$old" ] || continue
+		flock -n -x "$old/.in-use" rm -rf "$old" ||
+			echo "toolchain: keeping $old for now: in use (or not removable)" >&2
+	done
+}
+
 if [ -e "$dir/.complete" ]; then
 	ln -sfn "$name.$key" "$cache/$name"
+	remove_superseded
 	exit 0
 fi
 
@@ -109,13 +121,6 @@ cp "$dir.tmp/var/lib/sysgenid-toolchain.manifest.full" "$cache/$name-manifest.tx
 touch "$dir.tmp/.complete"
 mv "$dir.tmp" "$dir"
 ln -sfn "$name.$key" "$cache/$name"
-# A superseded root filesystem goes unless a command still runs in it
-# (in-rootfs.sh holds its lock); then a later run removes it.
-for old in "$cache/$name".*; do
-	case $old in "$dir" | *.listing | *.resolved | *.log) continue ;; esac
-	[ -d "$old" ] || continue
-	flock -n -x "$old/.in-use" rm -rf "$old" ||
-		echo "toolchain: keeping $old for now: a command still runs in it" >&2
-done
+remove_superseded
 echo "toolchain: $name ready ($(wc -l < "$dir/var/lib/sysgenid-toolchain.manifest") packages," \
 	"manifest in $cache/$name-manifest.txt)"
