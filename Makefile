@@ -48,7 +48,7 @@ comma := ,
 
 KUNIT_CONFIGS := kunit/sysgenid.kunitconfig kconfig-fragments/sysgenid.config
 GUEST_CONFIGS := kconfig-fragments/x86_64-guest.config kconfig-fragments/sysgenid.config
-NORUST_CONFIGS := kconfig-fragments/x86_64-no-rust.config
+NORUST_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/x86_64-no-rust.config
 BENCH_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/x86_64-bench.config
 DEBUG_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/x86_64-debug.config
 KCSAN_CONFIGS := $(DEBUG_CONFIGS) kconfig-fragments/x86_64-kcsan.config
@@ -155,7 +155,7 @@ kunit: work-tree
 ## bisect-check   build every prefix of the series (x86_64, LLVM=1, the guest fragments), incrementally
 bisect-check: work-tree
 	@$(RUN) sh /src/scripts/bisect.sh $(C_PRISTINE) $(C_WORK) tree series-applied \
-		$(GUEST_BUILD) x86_64 "bzImage modules" $(addprefix /src/,$(GUEST_CONFIGS))
+		$(GUEST_BUILD) x86_64 "vmlinux modules" $(addprefix /src/,$(GUEST_CONFIGS))
 
 ## guest-kernel   the x86_64 QEMU guest: ACPI+OF, lockdep, the Rust drivers (both VmGenId paths)
 guest-kernel: work-tree
@@ -167,14 +167,15 @@ guest-kernel: work-tree
 		echo "guest-kernel: 1 passed, 0 failed (RUST=y SYSGENID=y VMGENID=y: both drivers built in, from Rust)"'
 
 # The other Kconfig variants, told apart by their System.map: vmgenid_notify
-# is the C driver's.  Without Rust the build is small and stands on its own;
-# the Rust variants start from a copy of the guest build and are built with
+# is the C driver's.  Each starts from a copy of the guest build, so only
+# what its options touch is compiled again; the Rust ones are built with
 # clippy, so clippy sees the series in each configuration.
 
 ## norust-kernel  x86_64 with RUST=n VMGENID=y: the C vmgenid driver
-norust-kernel: work-tree
+norust-kernel: guest-kernel
 	@$(RUN) sh -c 'cd $(C_WORK) && b=$(C_BUILD)/x86_64-no-rust && \
-		sh /src/scripts/kbuild.sh $$b x86_64 bzImage $(addprefix /src/,$(NORUST_CONFIGS)) && \
+		sh /src/scripts/variant.sh $(GUEST_BUILD) $$b x86_64 "bzImage modules" \
+			$(addprefix /src/,$(NORUST_CONFIGS)) && \
 		grep -q " vmgenid_notify$$" $$b/System.map && ! grep -q sysgenid $$b/System.map && \
 		echo "norust-kernel: 1 passed, 0 failed (RUST=n VMGENID=y: the C driver, no SysGenId)"'
 

@@ -11,6 +11,11 @@
 # from them.  A step that built is remembered by the tree it built (and the
 # fragments and scripts that built it), so an unchanged series is not built
 # again, and a changed one from its first changed patch on.
+#
+# A patch that changes only files no kernel build reads (documentation other
+# than its Kconfig, the selftests, MAINTAINERS) gives the previous step's
+# build again: it is checked out but not rebuilt, and the output says which
+# files made it so.
 set -eu
 
 pristine=$1 wt=$2 base=$3 head=$4 build=$5 arch=$6 targets=$7
@@ -19,6 +24,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 done_dir=$build/.sysgenid-bisect
 mkdir -p "$done_dir"
+# Paths a build of vmlinux, bzImage or modules never opens.
+unread() {
+	case $1 in
+	*Kconfig*) return 1 ;;
+	Documentation/* | tools/testing/* | MAINTAINERS) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
 recipe=$(cat "$@" "$here/kbuild.sh" "$here/series-warnings.sh" "$0" | sha256sum | cut -c1-16)
 
 commits=$(git -C "$pristine" rev-list --reverse "$base..$head")
@@ -33,6 +47,14 @@ for c in $commits; do
 		continue
 	fi
 	sh "$here/worktree.sh" "$pristine" "$wt" "$c"
+	read_by_build=$(git -C "$pristine" diff --name-only "$c^" "$c" |
+		while IFS= read -r f; do unread "$f" || echo "$f"; done)
+	if [ "$n" -gt 1 ] && [ -z "$read_by_build" ]; then
+		touch "$done_dir/$key"
+		echo "bisect: [$n/$total] $subject: the build reads none of its files" \
+			"($(git -C "$pristine" diff --name-only "$c^" "$c" | tr '\n' ' ' | sed 's/ $//')), not rebuilt"
+		continue
+	fi
 	t0=$(date +%s)
 	if ! (cd "$wt" && sh "$here/kbuild.sh" --partial "$build" "$arch" "$targets" "$@" > /tmp/bisect-step.log 2>&1); then
 		cat /tmp/bisect-step.log >&2
