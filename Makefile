@@ -55,11 +55,10 @@ KCSAN_CONFIGS := $(DEBUG_CONFIGS) kconfig-fragments/x86_64-kcsan.config
 NO_SYSGENID_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/no-sysgenid.config
 C_VMGENID_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/c-vmgenid.config
 C_VMGENID_BZIMAGE := $(C_BUILD)/x86_64-c-vmgenid/arch/x86/boot/bzImage
-ARM64_CONFIGS := kconfig-fragments/arm64-guest.config kconfig-fragments/sysgenid.config
+ARM64_CONFIGS := kconfig-fragments/arm64-guest.config kconfig-fragments/sysgenid.config \
+		 kconfig-fragments/vmgenid-module.config
 ARM64_BUILD   := $(C_BUILD)/arm64-guest
 ARM64_IMAGE   := $(ARM64_BUILD)/arch/arm64/boot/Image
-ARM64_M_CONFIGS := $(ARM64_CONFIGS) kconfig-fragments/vmgenid-module.config
-ARM64_M_BUILD := $(C_BUILD)/arm64-vmgenid-m
 ARM64_C_MODULES := $(C_BUILD)/arm64-c-modules
 ARM64_PROGS   := $(C_BUILD)/arm64-progs
 ARM64_BUSYBOX := /opt/foreign/arm64/usr/bin/busybox
@@ -72,7 +71,7 @@ KUNIT_DOCTESTS := random.rs sysgenid.rs io/memremap.rs io/mem.rs capability.rs p
 .PHONY: help demo check toolchain toolchain-distro distro distro-kernel distro-objects distro-arm64-kernel resolver-test tree-policy-test tree patches patches-check apply kunit \
 	work-tree bisect-check guest-kernel norust-kernel \
 	no-sysgenid-kernel c-vmgenid-kernel build-matrix guest-probe guest-progs kselftest \
-	arm64-kernel arm64-vmgenid-m-kernel arm64-progs arm64-e2e \
+	arm64-kernel arm64-progs arm64-e2e \
 	snapshot snapshot-c-vmgenid snapshot-debug \
 	e2e lint docs bench-kernel bench bench-smoke debug-kernel stress stress-smoke \
 	storm storm-debug storm-kcsan storm-arm64 storm-smoke storm-arm64-smoke kcsan-kernel \
@@ -84,7 +83,7 @@ help:
 ## demo           build what is missing, then tell the snapshot story: one VM saved, two clones restored
 ##                (ARCH=arm64: the same on the arm64 device-tree guest, then the C driver's fix)
 ifeq ($(origin ARCH)$(ARCH),command linearm64)
-demo: arm64-kernel arm64-vmgenid-m-kernel arm64-progs
+demo: arm64-kernel arm64-progs
 	@echo "== SysGenId demo on arm64: the series on the mirror's Linux 7.3 (base $(KERNEL_BASE)), cache in $(CACHE)"
 	@$(MAKE) --no-print-directory arm64-e2e ARM64_FLAGS=--narrate
 else
@@ -198,24 +197,18 @@ c-vmgenid-kernel: guest-kernel
 		grep -q rustc $$b/drivers/misc/.sysgenid.o.cmd && \
 		echo "c-vmgenid-kernel: 1 passed, 0 failed (RUST=y SYSGENID=y VMGENID_RUST=n: the C driver, Rust SysGenId)"'
 
-## arm64-kernel   arm64 (LLVM=1, clippy): device tree only, GICv3, both drivers built in, from Rust
+## arm64-kernel   arm64 (LLVM=1, clippy): device tree only, GICv3, SysGenId built in and the Rust
+##                VmGenId as vmgenid.ko (VMGENID=m: a modular vmgenid is what uses random.c's
+##                export, and the module is what storm-arm64 unloads under fire); the C driver,
+##                mainline's (vmgenid_mainline.ko) and the series' (vmgenid_fixed.ko: patch 1's
+##                threaded IRQ), built against it as two external modules
 arm64-kernel: work-tree
-	@$(RUN) sh -c 'cd $(C_WORK) && \
-		sh /src/scripts/kbuild.sh --clippy $(ARM64_BUILD) arm64 "Image modules" \
-			$(addprefix /src/,$(ARM64_CONFIGS)) && \
-		grep -q rustc $(ARM64_BUILD)/drivers/virt/.vmgenid.o.cmd && \
-		grep -q rustc $(ARM64_BUILD)/drivers/misc/.sysgenid.o.cmd && \
-		! grep -q "CONFIG_ACPI=y" $(ARM64_BUILD)/.config && \
-		echo "arm64-kernel: 1 passed, 0 failed (arm64 RUST=y SYSGENID=y VMGENID_RUST=y OF=y ACPI=n)"'
-
-## arm64-vmgenid-m-kernel  arm64 with VMGENID=m, with clippy: the Rust vmgenid.ko beside SysGenId,
-##                and the C driver built against it as two external modules, mainline's
-##                (vmgenid_mainline.ko) and the series' (vmgenid_fixed.ko: patch 1's threaded IRQ)
-arm64-vmgenid-m-kernel: arm64-kernel
-	@$(RUN) sh -c 'set -e; cd $(C_WORK); b=$(ARM64_M_BUILD); \
-		sh /src/scripts/variant.sh $(ARM64_BUILD) $$b arm64 "Image modules" \
-			$(addprefix /src/,$(ARM64_M_CONFIGS)); \
+	@$(RUN) sh -c 'set -e; cd $(C_WORK); b=$(ARM64_BUILD); \
+		sh /src/scripts/kbuild.sh --clippy $$b arm64 "Image modules" \
+			$(addprefix /src/,$(ARM64_CONFIGS)); \
 		grep -q rustc $$b/drivers/virt/.vmgenid.o.cmd; test -s $$b/drivers/virt/vmgenid.ko; \
+		grep -q rustc $$b/drivers/misc/.sysgenid.o.cmd; \
+		! grep -q "CONFIG_ACPI=y" $$b/.config; \
 		for v in mainline fixed; do \
 			m=$(ARM64_C_MODULES)/$$v; mkdir -p $$m; \
 			if [ $$v = mainline ]; then \
@@ -227,12 +220,11 @@ arm64-vmgenid-m-kernel: arm64-kernel
 				{ cat $$m/build.log; exit 1; }; \
 			if grep -q "warning:" $$m/build.log; then cat $$m/build.log; exit 1; fi; \
 		done; \
-		echo "arm64-vmgenid-m-kernel: 1 passed, 0 failed (arm64 SYSGENID=y VMGENID=m: Rust vmgenid.ko;" \
-			"the C driver, mainline'"'"'s and fixed, as external modules)"'
+		echo "arm64-kernel: 1 passed, 0 failed (arm64 RUST=y SYSGENID=y VMGENID=m OF=y ACPI=n:" \
+			"Rust vmgenid.ko; the C driver, mainline'"'"'s and fixed, as external modules)"'
 
-## build-matrix   the six Kconfig variants (x86_64 and arm64), each without a warning from this series
-build-matrix: guest-kernel norust-kernel no-sysgenid-kernel c-vmgenid-kernel \
-	arm64-kernel arm64-vmgenid-m-kernel
+## build-matrix   the five Kconfig variants (x86_64 and arm64), each without a warning from this series
+build-matrix: guest-kernel norust-kernel no-sysgenid-kernel c-vmgenid-kernel arm64-kernel
 
 ## guest-probe    boot the x86_64 guest with QEMU's vmgenid device: the Rust driver must bind it
 guest-probe: guest-kernel
@@ -280,17 +272,18 @@ arm64-progs: work-tree
 ## arm64-e2e      the arm64 guest (device tree, GICv3): probe, kselftest, unbind/rebind, a snapshot
 ##                restored by two VMMs that write the ID and raise the SPI, the revalidate path,
 ##                and the C driver's device-tree path before and after the series' fix
-arm64-e2e: arm64-kernel arm64-vmgenid-m-kernel arm64-progs
-	@$(RUN) sh -c 'set -e; \
+arm64-e2e: arm64-kernel arm64-progs
+	@$(RUN) sh -c 'set -e; rm -rf /tmp/a64-e2e; mkdir -p /tmp/a64-e2e; \
+		cp -r $(ARM64_PROGS)/. $(ARM64_BUILD)/drivers/virt/vmgenid.ko /tmp/a64-e2e/; \
 		BUSYBOX=$(ARM64_BUSYBOX) sh /src/scripts/guest-initramfs.sh /tmp/arm64.cpio \
-			/src/guest/arm64-init.sh $(ARM64_PROGS); \
+			/src/guest/arm64-init.sh /tmp/a64-e2e; \
 		python3 /src/scripts/arm64-e2e.py rust $(ARM64_IMAGE) /tmp/arm64.cpio \
 			$(C_BUILD)/arm64-e2e $(ARM64_FLAGS); \
 		mkdir -p /tmp/c-mods; \
-		cp $(ARM64_C_MODULES)/*/vmgenid_*.ko $(ARM64_M_BUILD)/drivers/virt/vmgenid.ko /tmp/c-mods/; \
+		cp $(ARM64_C_MODULES)/*/vmgenid_*.ko $(ARM64_BUILD)/drivers/virt/vmgenid.ko /tmp/c-mods/; \
 		BUSYBOX=$(ARM64_BUSYBOX) sh /src/scripts/guest-initramfs.sh /tmp/arm64-m.cpio \
 			/src/guest/arm64-modules-init.sh /tmp/c-mods; \
-		python3 /src/scripts/arm64-e2e.py modules $(ARM64_M_BUILD)/arch/arm64/boot/Image \
+		python3 /src/scripts/arm64-e2e.py modules $(ARM64_IMAGE) \
 			/tmp/arm64-m.cpio $(C_BUILD)/arm64-e2e-modules $(ARM64_FLAGS)'
 
 ## kselftest      run the SysGenId selftests as root in the x86_64 guest
@@ -309,24 +302,26 @@ snapshot: guest-kernel guest-progs
 		python3 /src/scripts/snapshot.py $(GUEST_BZIMAGE) \
 			/tmp/snapshot.cpio /tmp/snapshot $(SNAPSHOT_FLAGS)'
 
-## snapshot-c-vmgenid  the same story on the C VmGenId driver: SysGenId follows the vmfork chain
+## snapshot-c-vmgenid  the same story on the C VmGenId driver: SysGenId follows the vmfork chain;
+##                the guest first unbinds the driver and binds it again (patch 2's fix)
 snapshot-c-vmgenid: c-vmgenid-kernel guest-progs
 	@$(RUN) sh -c 'sh /src/scripts/guest-initramfs.sh /tmp/snapshot.cpio \
 			/src/guest/snapshot-init.sh $(C_BUILD)/guest-progs && \
 		python3 /src/scripts/snapshot.py $(C_VMGENID_BZIMAGE) \
-			/tmp/snapshot.cpio /tmp/snapshot --stage snapshot-c-vmgenid'
+			/tmp/snapshot.cpio /tmp/snapshot --stage snapshot-c-vmgenid --unbind'
 
-## snapshot-debug the same story in the debug guest (lockdep, KASAN; WireGuard on the vmfork chain): no report
+## snapshot-debug the same story in the debug guest (lockdep, KASAN; WireGuard on the vmfork chain), the
+##                Rust driver unbound and bound again first: no report
 snapshot-debug: debug-kernel guest-progs
 	@$(RUN) sh -c 'sh /src/scripts/guest-initramfs.sh /tmp/snapshot.cpio \
 			/src/guest/snapshot-init.sh $(C_BUILD)/guest-progs && \
 		python3 /src/scripts/snapshot.py $(DEBUG_BUILD)/arch/x86/boot/bzImage \
-			/tmp/snapshot.cpio /tmp/snapshot --stage snapshot-debug --slow 3'
+			/tmp/snapshot.cpio /tmp/snapshot --stage snapshot-debug --slow 3 --unbind'
 
 ## lint           checkpatch --strict on every patch, rustfmt, the uapi header in C and C++, clippy
-lint: guest-progs no-sysgenid-kernel arm64-kernel arm64-vmgenid-m-kernel
+lint: guest-progs no-sysgenid-kernel arm64-kernel
 	@$(RUN) sh /src/scripts/lint.sh $(C_PRISTINE) /src/patches $(C_BUILD)/headers/usr/include \
-		$(C_BUILD)/x86_64-no-sysgenid $(ARM64_BUILD) $(ARM64_M_BUILD)
+		$(C_BUILD)/x86_64-no-sysgenid $(ARM64_BUILD)
 
 ## docs           htmldocs for the touched directories and rustdoc, no warning from our files
 docs: guest-kernel
@@ -423,22 +418,22 @@ storm-kcsan: kcsan-kernel guest-progs
 ## storm-arm64    teardown under fire: VMGENID=m on arm64, the driver unloaded and loaded, unbound
 ##                and bound, under the workload, while the host writes a new ID and raises the
 ##                SPI every STORM_ARM64_INTERVAL=0.25 s for STORM_ARM64_SECONDS=60
-storm-arm64: arm64-vmgenid-m-kernel arm64-progs
+storm-arm64: arm64-kernel arm64-progs
 	@$(RUN) sh -c 'set -e; mkdir -p /tmp/a64; cp $(ARM64_PROGS)/sysgenid-* \
-			$(ARM64_M_BUILD)/drivers/virt/vmgenid.ko /tmp/a64/; \
+			$(ARM64_BUILD)/drivers/virt/vmgenid.ko /tmp/a64/; \
 		BUSYBOX=$(ARM64_BUSYBOX) sh /src/scripts/guest-initramfs.sh /tmp/arm64-storm.cpio \
 			/src/guest/arm64-storm-init.sh /tmp/a64; \
-		python3 /src/scripts/arm64-storm.py $(ARM64_M_BUILD)/arch/arm64/boot/Image \
+		python3 /src/scripts/arm64-storm.py $(ARM64_IMAGE) \
 			/tmp/arm64-storm.cpio $(C_BUILD)/storm-arm64 --seconds $(STORM_ARM64_SECONDS) \
 			--interval $(STORM_ARM64_INTERVAL) $(ARM64_FLAGS)'
 
 # The same for 15 seconds, in make check.
-storm-arm64-smoke: arm64-vmgenid-m-kernel arm64-progs
+storm-arm64-smoke: arm64-kernel arm64-progs
 	@$(RUN) sh -c 'set -e; mkdir -p /tmp/a64; cp $(ARM64_PROGS)/sysgenid-* \
-			$(ARM64_M_BUILD)/drivers/virt/vmgenid.ko /tmp/a64/; \
+			$(ARM64_BUILD)/drivers/virt/vmgenid.ko /tmp/a64/; \
 		BUSYBOX=$(ARM64_BUSYBOX) sh /src/scripts/guest-initramfs.sh /tmp/arm64-storm.cpio \
 			/src/guest/arm64-storm-init.sh /tmp/a64; \
-		python3 /src/scripts/arm64-storm.py $(ARM64_M_BUILD)/arch/arm64/boot/Image \
+		python3 /src/scripts/arm64-storm.py $(ARM64_IMAGE) \
 			/tmp/arm64-storm.cpio $(C_BUILD)/storm-arm64-smoke --seconds 15 \
 			--stage storm-arm64-smoke $(ARM64_FLAGS)'
 

@@ -1,8 +1,9 @@
 #!/bin/busybox sh
-# /init for the arm64 guest (make arm64-e2e): report how the VmGenId driver
-# bound its device-tree node, run the selftests, unbind and bind the driver
-# again, then start the watchers and answer requests the host types on the
-# console.  The host saves and restores the machine around them.
+# /init for the arm64 guest (make arm64-e2e): load the Rust VmGenId driver
+# (the guest has VMGENID=m), report how it bound its device-tree node, run
+# the selftests, unbind and bind the driver again, then start the watchers
+# and answer requests the host types on the console.  The host saves and
+# restores the machine around them.
 echo
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
@@ -14,6 +15,7 @@ reports="$reports|suspicious RCU usage|sleeping function called from invalid con
 count_reports() { dmesg | grep -c -E "$reports"; }
 count_reseeds() { dmesg | grep -c 'crng reseeded due to virtual machine fork'; }
 bound() { basename "$(readlink "/sys/bus/platform/devices/$dev/driver" 2>/dev/null)"; }
+insmod /bin/vmgenid.ko
 
 base=/sys/firmware/devicetree/base
 node=$(cd $base && echo vmgenid@*)

@@ -5,8 +5,8 @@ its aarch64 guests, booted, saved and restored (scripts/arm64vmm.py).
 usage: arm64-e2e.py rust IMAGE INITRD WORKDIR [--narrate] [--slow N] [--stage NAME]
        arm64-e2e.py modules IMAGE INITRD WORKDIR [--narrate] [--slow N] [--stage NAME]
 
-rust: the Rust VmGenId driver built in.  VMM A boots the guest, whose /init
-(guest/arm64-init.sh) reports how the driver bound the node, runs the
+rust: the Rust VmGenId driver.  VMM A boots the guest, whose /init
+(guest/arm64-init.sh) loads vmgenid.ko, reports how it bound the node, runs the
 selftests, unbinds and binds the driver, then starts the watchers; A saves a
 snapshot.  As a control, A restores it itself and does what a VMM does on a
 restore with the same ID: nothing may happen.  VMM processes B and C each
@@ -15,7 +15,7 @@ run: the watchers must wake with the generation one higher after a logged
 reseed, and the clones' random bytes must differ.  In B the ID then changes
 again with no interrupt, and the next read() must already see it.
 
-modules: VMGENID=m (guest/arm64-modules-init.sh loads mainline's C driver,
+modules: the same kernel (guest/arm64-modules-init.sh loads mainline's C driver,
 the C driver as the series fixes it, and the Rust driver, one after the
 other): one notification each, one bump each, and only mainline's driver
 may report sleeping in atomic context.

@@ -2,6 +2,7 @@
 """Snapshot restore by two VMM processes, the reason SysGenId exists.
 
 usage: snapshot.py KERNEL INITRD WORKDIR [--narrate] [--stage NAME] [--append ARGS] [--slow N]
+                   [--unbind]
 
 VMM process A boots the guest, whose /init starts guest/sysgenid-watchers
 (a blocking reader, an epoll poller, an mmap checker and an orchestrator),
@@ -15,6 +16,11 @@ and acknowledge, and the orchestrator's wait must return 0; the 32 bytes
 the reader draws from getrandom() right after waking must differ between B
 and C, which they can only do if the kernel RNG was reseeded before the
 bump reached userspace.
+
+With --unbind the guest unbinds the VmGenId driver and binds it again
+before starting the watchers: the rebind must succeed, and the restores
+then run on what the second probe installed (the notify handler of a
+driver that does not remove it on unbind dereferences freed state).
 
 Runs inside the toolchain root filesystem.  Every wait is bounded, and every
 QEMU process is killed on the way out, whatever happened.
@@ -226,6 +232,9 @@ def main():
         RESTORE_TIMEOUT *= int(opts[opts.index("--slow") + 1])
     if "--append" in opts:
         APPEND.extend(opts[opts.index("--append") + 1].split())
+    unbind = "--unbind" in opts
+    if unbind:
+        APPEND.append("UNBIND=1")
     checks = Checks("--narrate" in opts, stage)
     os.makedirs(work, exist_ok=True)
     disk = os.path.join(work, "disk.qcow2")
@@ -240,6 +249,11 @@ def main():
             print("\n".join(a.lines()[-30:]))
             return 1
         gen0 = int(found[0].group(1))
+        if unbind:
+            line = next((l for l in a.lines() if l.startswith("guest: unbind ")), "")
+            checks.check("a.unbind_then_bind_again",
+                         line == "guest: unbind driver= rebind driver=vmgenid error=",
+                         line[len("guest: "):] or "no report from the guest")
         guid_a = a.guid()
         print(f"  boot: watchers ready {time.monotonic() - started:.1f} s after QEMU A started",
               flush=True)
