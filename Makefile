@@ -56,17 +56,17 @@ NO_SYSGENID_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/no-sysgenid.config
 C_VMGENID_CONFIGS := $(GUEST_CONFIGS) kconfig-fragments/c-vmgenid.config
 C_VMGENID_BZIMAGE := $(C_BUILD)/x86_64-c-vmgenid/arch/x86/boot/bzImage
 ARM64_CONFIGS := kconfig-fragments/arm64-guest.config kconfig-fragments/sysgenid.config \
-		 kconfig-fragments/vmgenid-module.config
+		 kconfig-fragments/sysgenid-module.config kconfig-fragments/vmgenid-module.config
 ARM64_BUILD   := $(C_BUILD)/arm64-guest
 ARM64_IMAGE   := $(ARM64_BUILD)/arch/arm64/boot/Image
 ARM64_C_MODULES := $(C_BUILD)/arm64-c-modules
 ARM64_PROGS   := $(C_BUILD)/arm64-progs
 ARM64_BUSYBOX := /opt/foreign/arm64/usr/bin/busybox
-KUNIT_SOURCES := drivers/misc/sysgenid.rs drivers/virt/vmgenid.rs rust/kernel/sysgenid.rs
+KUNIT_SOURCES := drivers/misc/sysgenid_kunit.rs drivers/virt/vmgenid_kunit.rs
 # The kernel crate files whose doctests the series adds or extends; UML has no
 # ACPI, so the ACPI examples are only compiled in the x86_64 builds.
-KUNIT_DOCTESTS := random.rs sysgenid.rs io/memremap.rs io/mem.rs capability.rs page.rs \
-	mm/virt.rs fs/file.rs fs/kiocb.rs miscdevice.rs workqueue.rs
+KUNIT_DOCTESTS := random.rs io/memremap.rs io/mem.rs capability.rs page.rs \
+	mm/virt.rs fs/file.rs fs/kiocb.rs miscdevice.rs
 
 .PHONY: help demo check toolchain toolchain-distro distro distro-kernel distro-objects distro-arm64-kernel resolver-test tree-policy-test tree patches patches-check apply kunit \
 	work-tree bisect-check guest-kernel norust-kernel \
@@ -197,8 +197,8 @@ c-vmgenid-kernel: guest-kernel
 		grep -q rustc $$b/drivers/misc/.sysgenid.o.cmd && \
 		echo "c-vmgenid-kernel: 1 passed, 0 failed (RUST=y SYSGENID=y VMGENID_RUST=n: the C driver, Rust SysGenId)"'
 
-## arm64-kernel   arm64 (LLVM=1, clippy): device tree only, GICv3, SysGenId built in and the Rust
-##                VmGenId as vmgenid.ko (VMGENID=m: a modular vmgenid is what uses random.c's
+## arm64-kernel   arm64 (LLVM=1, clippy): device tree only, GICv3, SysGenId as sysgenid.ko and the
+##                Rust VmGenId as vmgenid.ko (VMGENID=m: a modular vmgenid is what uses random.c's
 ##                export, and the module is what storm-arm64 unloads under fire); the C driver,
 ##                mainline's (vmgenid_mainline.ko) and the series' (vmgenid_fixed.ko: patch 1's
 ##                threaded IRQ), built against it as two external modules
@@ -207,7 +207,7 @@ arm64-kernel: work-tree
 		sh /src/scripts/kbuild.sh --clippy $$b arm64 "Image modules" \
 			$(addprefix /src/,$(ARM64_CONFIGS)); \
 		grep -q rustc $$b/drivers/virt/.vmgenid.o.cmd; test -s $$b/drivers/virt/vmgenid.ko; \
-		grep -q rustc $$b/drivers/misc/.sysgenid.o.cmd; \
+		grep -q rustc $$b/drivers/misc/.sysgenid.o.cmd; test -s $$b/drivers/misc/sysgenid.ko; \
 		! grep -q "CONFIG_ACPI=y" $$b/.config; \
 		for v in mainline fixed; do \
 			m=$(ARM64_C_MODULES)/$$v; mkdir -p $$m; \
@@ -220,8 +220,9 @@ arm64-kernel: work-tree
 				{ cat $$m/build.log; exit 1; }; \
 			if grep -q "warning:" $$m/build.log; then cat $$m/build.log; exit 1; fi; \
 		done; \
-		echo "arm64-kernel: 1 passed, 0 failed (arm64 RUST=y SYSGENID=y VMGENID=m OF=y ACPI=n:" \
-			"Rust vmgenid.ko; the C driver, mainline'"'"'s and fixed, as external modules)"'
+		echo "arm64-kernel: 1 passed, 0 failed (arm64 RUST=y SYSGENID=m VMGENID=m OF=y ACPI=n:" \
+			"sysgenid.ko, Rust vmgenid.ko; the C driver, mainline'"'"'s and fixed, as external" \
+			"modules)"'
 
 ## build-matrix   the five Kconfig variants (x86_64 and arm64), each without a warning from this series
 build-matrix: guest-kernel norust-kernel no-sysgenid-kernel c-vmgenid-kernel arm64-kernel
@@ -270,17 +271,19 @@ arm64-progs: work-tree
 		done'
 
 ## arm64-e2e      the arm64 guest (device tree, GICv3): probe, kselftest, unbind/rebind, a snapshot
-##                restored by two VMMs that write the ID and raise the SPI, the revalidate path,
+##                restored by two VMMs that write the ID and raise the SPI, a late notification,
 ##                and the C driver's device-tree path before and after the series' fix
 arm64-e2e: arm64-kernel arm64-progs
 	@$(RUN) sh -c 'set -e; rm -rf /tmp/a64-e2e; mkdir -p /tmp/a64-e2e; \
-		cp -r $(ARM64_PROGS)/. $(ARM64_BUILD)/drivers/virt/vmgenid.ko /tmp/a64-e2e/; \
+		cp -r $(ARM64_PROGS)/. $(ARM64_BUILD)/drivers/virt/vmgenid.ko \
+			$(ARM64_BUILD)/drivers/misc/sysgenid.ko /tmp/a64-e2e/; \
 		BUSYBOX=$(ARM64_BUSYBOX) sh /src/scripts/guest-initramfs.sh /tmp/arm64.cpio \
 			/src/guest/arm64-init.sh /tmp/a64-e2e; \
 		python3 /src/scripts/arm64-e2e.py rust $(ARM64_IMAGE) /tmp/arm64.cpio \
 			$(C_BUILD)/arm64-e2e $(ARM64_FLAGS); \
 		mkdir -p /tmp/c-mods; \
-		cp $(ARM64_C_MODULES)/*/vmgenid_*.ko $(ARM64_BUILD)/drivers/virt/vmgenid.ko /tmp/c-mods/; \
+		cp $(ARM64_C_MODULES)/*/vmgenid_*.ko $(ARM64_BUILD)/drivers/virt/vmgenid.ko \
+			$(ARM64_BUILD)/drivers/misc/sysgenid.ko /tmp/c-mods/; \
 		BUSYBOX=$(ARM64_BUSYBOX) sh /src/scripts/guest-initramfs.sh /tmp/arm64-m.cpio \
 			/src/guest/arm64-modules-init.sh /tmp/c-mods; \
 		python3 /src/scripts/arm64-e2e.py modules $(ARM64_IMAGE) \
@@ -420,7 +423,8 @@ storm-kcsan: kcsan-kernel guest-progs
 ##                SPI every STORM_ARM64_INTERVAL=0.25 s for STORM_ARM64_SECONDS=60
 storm-arm64: arm64-kernel arm64-progs
 	@$(RUN) sh -c 'set -e; mkdir -p /tmp/a64; cp $(ARM64_PROGS)/sysgenid-* \
-			$(ARM64_BUILD)/drivers/virt/vmgenid.ko /tmp/a64/; \
+			$(ARM64_BUILD)/drivers/virt/vmgenid.ko \
+			$(ARM64_BUILD)/drivers/misc/sysgenid.ko /tmp/a64/; \
 		BUSYBOX=$(ARM64_BUSYBOX) sh /src/scripts/guest-initramfs.sh /tmp/arm64-storm.cpio \
 			/src/guest/arm64-storm-init.sh /tmp/a64; \
 		python3 /src/scripts/arm64-storm.py $(ARM64_IMAGE) \
@@ -430,7 +434,8 @@ storm-arm64: arm64-kernel arm64-progs
 # The same for 15 seconds, in make check.
 storm-arm64-smoke: arm64-kernel arm64-progs
 	@$(RUN) sh -c 'set -e; mkdir -p /tmp/a64; cp $(ARM64_PROGS)/sysgenid-* \
-			$(ARM64_BUILD)/drivers/virt/vmgenid.ko /tmp/a64/; \
+			$(ARM64_BUILD)/drivers/virt/vmgenid.ko \
+			$(ARM64_BUILD)/drivers/misc/sysgenid.ko /tmp/a64/; \
 		BUSYBOX=$(ARM64_BUSYBOX) sh /src/scripts/guest-initramfs.sh /tmp/arm64-storm.cpio \
 			/src/guest/arm64-storm-init.sh /tmp/a64; \
 		python3 /src/scripts/arm64-storm.py $(ARM64_IMAGE) \

@@ -1,6 +1,7 @@
 #!/bin/busybox sh
-# /init for the arm64 guest (make arm64-e2e): load the Rust VmGenId driver
-# (the guest has VMGENID=m), report how it bound its device-tree node, run
+# /init for the arm64 guest (make arm64-e2e): load SysGenId and the Rust
+# VmGenId driver (the guest has SYSGENID=m and VMGENID=m), report how the
+# driver bound its device-tree node, run
 # the selftests, unbind and bind the driver again, then start the watchers
 # and answer requests the host types on the console.  The host saves and
 # restores the machine around them.
@@ -13,8 +14,8 @@ echo "guest: $(cat /proc/version)"
 reports='(WARNING|BUG):|possible (recursive|circular) locking|inconsistent lock state'
 reports="$reports|suspicious RCU usage|sleeping function called from invalid context"
 count_reports() { dmesg | grep -c -E "$reports"; }
-count_reseeds() { dmesg | grep -c 'crng reseeded due to virtual machine fork'; }
 bound() { basename "$(readlink "/sys/bus/platform/devices/$dev/driver" 2>/dev/null)"; }
+insmod /bin/sysgenid.ko
 insmod /bin/vmgenid.ko
 
 base=/sys/firmware/devicetree/base
@@ -38,8 +39,7 @@ echo "guest: kselftest start"
 /bin/sysgenid_test
 echo "guest: kselftest exit=$?"
 
-# Unbind and bind again: the interrupt, the revalidate hook and the
-# mapping go, then come back.
+# Unbind and bind again: the interrupt and the mapping go, then come back.
 # The node's unit address is the ID's 16-byte region, as /proc/iomem lists it.
 addr=${node#vmgenid@}
 span="$addr-$(printf '%x' $((0x$addr + 15)))"
@@ -52,25 +52,21 @@ echo "$dev" > $drv/bind
 echo "guest: rebound driver=$(bound) region=$(region)"
 echo "guest: kernel reports=$(count_reports)"
 
-/bin/sysgenid-watchers &
+# -a: the orchestrator is an agent that the control plane tells about a
+# restore ("restored" below).
+/bin/sysgenid-watchers -a &
 watchers=$!
 # The host's requests:
-#   irqs     how many vmgenid interrupts the kernel has handled;
-#   stop     end the watchers, so that no other syscall looks at the ID;
-#   read     one read() of a new file, which answers only once the
-#            generation differs from the one current at open(), so it
-#            returns at once only if the read itself noticed a new ID;
-#   reports  the kernel's reports so far.
+#   irqs      how many vmgenid interrupts the kernel has handled;
+#   restored  the control plane's message that the machine was restored,
+#             passed on to the agent;
+#   reports   the kernel's reports so far.
 while read -r request; do
 	case $request in
 	irqs)
 		echo "guest: irqs=$(awk '/vmgenid/ { print $2 + $3 }' /proc/interrupts)" ;;
-	stop)
-		kill "$watchers"; wait "$watchers" 2>/dev/null
-		echo "guest: watchers stopped" ;;
-	read)
-		gen=$(timeout 20 dd if=/dev/sysgenid bs=4 count=1 2>/dev/null | od -An -tu4)
-		echo "guest: read gen=$(echo $gen) reseeds=$(count_reseeds)" ;;
+	restored)
+		kill -USR1 "$watchers" ;;
 	reports)
 		echo "guest: kernel reports=$(count_reports)" ;;
 	esac

@@ -15,6 +15,7 @@ echo
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+insmod /bin/sysgenid.ko
 dev=$(cd /sys/bus/platform/devices && echo *.vmgenid)
 for driver in fixed rust mainline; do
 	case $driver in

@@ -14,6 +14,7 @@ mount -t devtmpfs devtmpfs /dev
 seconds=${STORM_SECONDS:-20}
 dev=$(cd /sys/bus/platform/devices && echo *.vmgenid)
 drv=/sys/bus/platform/drivers/vmgenid
+insmod /bin/sysgenid.ko
 insmod /bin/vmgenid.ko
 /bin/sysgenid-watchers > /dev/null &
 # -w 3: the watchers' reader, poller and mapper are watchers too.

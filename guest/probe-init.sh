@@ -10,8 +10,8 @@ mount -t devtmpfs devtmpfs /dev
 dev=/sys/bus/platform/devices/QEMUVGID:00
 echo "guest: device=$(basename "$dev") driver=$(basename "$(readlink "$dev/driver")")"
 echo "guest: sysgenid=$(stat -c '%A' /dev/sysgenid)"
-# Unbind and bind again: removes the notify handler, the revalidate hook
-# and the mapping, then sets them up anew.
+# Unbind and bind again: removes the notify handler and the mapping, then
+# sets them up anew.
 echo QEMUVGID:00 > /sys/bus/platform/drivers/vmgenid/unbind
 echo "guest: unbound driver=$(basename "$(readlink "$dev/driver" 2>/dev/null)")"
 echo QEMUVGID:00 > /sys/bus/platform/drivers/vmgenid/bind

@@ -225,66 +225,6 @@ static void bench_syscalls(void)
 	close(urandom);
 }
 
-/*
- * 1b. What the revalidate hook of the VM Generation ID driver adds to the same
- * calls: the driver unbound (no hook) and bound again, in alternating rounds.
- */
-
-#define VMGENID_DEVICE "QEMUVGID:00"
-
-static int set_vmgenid_bound(int bound)
-{
-	const char *path = bound ? "/sys/bus/platform/drivers/vmgenid/bind" :
-				   "/sys/bus/platform/drivers/vmgenid/unbind";
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	int ok = fd >= 0 && write(fd, VMGENID_DEVICE, strlen(VMGENID_DEVICE)) > 0;
-
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
-static void bench_hook(void)
-{
-	int rounds = quick ? 3 : 21;
-	long iters = quick ? 2000 : 20000;
-	double t[2][2][MAX_ROUNDS];	/* [bound][read, ioctl][round] */
-	struct stats s[2][2];
-	int fd = open_watcher(), now_bound = 0;
-
-	if (!set_vmgenid_bound(0)) {
-		printf("| revalidate hook | no vmgenid device to unbind: skipped | | | |\n");
-		close(fd);
-		return;
-	}
-	force_bump(fd);
-	for (int r = 0; r < rounds; r++)
-		for (int b = 0; b < 2; b++) {
-			int bound = (b + r) % 2;
-
-			if (bound != now_bound && !set_vmgenid_bound(bound))
-				die(bound ? "bind vmgenid" : "unbind vmgenid");
-			now_bound = bound;
-			time_syscalls(1, fd, -1, -1, iters / 10);
-			t[bound][0][r] = time_syscalls(1, fd, -1, -1, iters);
-			t[bound][1][r] = time_syscalls(2, fd, -1, -1, iters);
-		}
-	if (!now_bound && !set_vmgenid_bound(1))
-		die("bind vmgenid");
-	for (int b = 0; b < 2; b++)
-		for (int k = 0; k < 2; k++)
-			s[b][k] = stats_of(t[b][k], rounds);
-	row("read() on an outdated fd, revalidate hook installed", "ns", s[1][0],
-	    "no hook", s[0][0], "<= 1.05x", 1.05);
-	row("GET_OUTDATED_WATCHERS, revalidate hook installed", "ns", s[1][1],
-	    "no hook", s[0][1], "<= 1.05x", 1.05);
-	kv("read_outdated_nohook_ns=%.1f", s[0][0].med);
-	kv("get_outdated_nohook_ns=%.1f", s[0][1].med);
-	kv("read_outdated_hook_ratio=%.3f", s[1][0].med / s[0][0].med);
-	kv("get_outdated_hook_ratio=%.3f", s[1][1].med / s[0][1].med);
-	close(fd);
-}
-
 /* 2. The mmap check against a load from ordinary memory. */
 
 static __attribute__((noinline)) double time_loads(const uint32_t *p, long iters)
@@ -720,8 +660,6 @@ int main(int argc, char **argv)
 	printf("|---|---|---|---|---|\n");
 	fflush(stdout);
 	bench_syscalls();
-	fflush(stdout);
-	bench_hook();
 	fflush(stdout);
 	if (syscalls_only)
 		goto out;

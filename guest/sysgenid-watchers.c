@@ -7,8 +7,15 @@
  *                 and acknowledges;
  *   poller        waits in epoll_wait(), then acknowledges;
  *   mapper        spins on the mapped page, then acknowledges;
- *   orchestrator  not a watcher itself: blocks in read(), acknowledges, and
- *                 waits for the three watchers with SYSGENID_WAIT_WATCHERS.
+ *   orchestrator  not a watcher itself: first waits for the new generation
+ *                 in read(), then for the three watchers with
+ *                 SYSGENID_WAIT_WATCHERS, and acknowledges.
+ *
+ * usage: sysgenid-watchers [-a]
+ *
+ * With -a the orchestrator is an agent that its control plane tells about a
+ * restore: it starts each round only on SIGUSR1, which the guest's init
+ * sends when the host asks.
  *
  * A file is a watcher only once it opts in with SYSGENID_SET_WATCHER_TRACKING
  * (1): the reader, the poller and the mapper do so right after open(), before
@@ -23,6 +30,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -174,31 +182,44 @@ static void *mapper(void *arg)
 	return arg;
 }
 
+/* -a: SIGUSR1, blocked in every thread, which the orchestrator takes with sigwait(). */
+static int agent;
+static sigset_t restored;
+
+/*
+ * The two steps that Documentation/misc-devices/sysgenid.rst gives a control
+ * plane after a restore.  Step 1, a blocking read() on a file opened before
+ * the snapshot, returns once the kernel has handled the restore; without it,
+ * an agent told about the restore before the notification was handled would
+ * wait in step 2 for watchers that are all up to date with the old
+ * generation, and go ahead at once.  The file has write access but does not
+ * opt in, so it is not a watcher; it acknowledges so that the next read()
+ * sleeps until the next generation.
+ */
 static void *orchestrator(void *arg)
 {
-	int fd = open_dev(O_RDWR);
+	int fd = open_dev(O_RDWR), sig;
 	uint32_t gen;
 	long outdated;
 	int ret;
 
-	/*
-	 * It waits for the others and does not opt in, so it is not one of
-	 * them.  Write access lets it acknowledge, so that each read() sleeps
-	 * until the next generation.
-	 */
 	for (;;) {
+		if (agent && sigwait(&restored, &sig))
+			continue;
+		/* 1. The new generation. */
 		if (read(fd, &gen, sizeof(gen)) != sizeof(gen))
 			continue;
-		acknowledge("orchestrator", fd, gen);
+		/* 2. Its watchers. */
 		ret = ioctl(fd, SYSGENID_WAIT_WATCHERS, 20000);
 		outdated = ioctl(fd, SYSGENID_GET_OUTDATED_WATCHERS, 0);
 		say("orchestrator gen=%u wait=%d errno=%d outdated=%ld",
 		    gen, ret, ret ? errno : 0, outdated);
+		acknowledge("orchestrator", fd, gen);
 	}
 	return arg;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	void *(*roles[])(void *) = { reader, poller, mapper, orchestrator };
 	const volatile uint32_t *page;
@@ -206,6 +227,11 @@ int main(void)
 	int fd, i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	agent = argc > 1 && !strcmp(argv[1], "-a");
+	sigemptyset(&restored);
+	sigaddset(&restored, SIGUSR1);
+	if (agent)
+		pthread_sigmask(SIG_BLOCK, &restored, NULL);
 	/*
 	 * Wait until the kernel RNG is initialised: only then does a virtual
 	 * machine fork reseed it (and log that it did).

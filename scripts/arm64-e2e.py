@@ -11,9 +11,14 @@ selftests, unbinds and binds the driver, then starts the watchers; A saves a
 snapshot.  As a control, A restores it itself and does what a VMM does on a
 restore with the same ID: nothing may happen.  VMM processes B and C each
 restore the snapshot, write their own ID and raise the SPI before the vCPUs
-run: the watchers must wake with the generation one higher after a logged
-reseed, and the clones' random bytes must differ.  In B the ID then changes
-again with no interrupt, and the next read() must already see it.
+run, then tell the guest's agent (the watchers' orchestrator) that the
+machine was restored: the watchers must wake with the generation one higher
+after a logged reseed, the clones' random bytes must differ, and each prints
+how long read(), poll() and the page took to show the new generation after
+the vCPUs resumed.  In B the ID then changes again and the agent is told
+before the SPI comes, as when the notification is late: the agent must wait
+for the new generation before it waits for the watchers, and so answer only
+after the SPI, for the generation it brought.
 
 modules: the same kernel (guest/arm64-modules-init.sh loads mainline's C driver,
 the C driver as the series fixes it, and the Rust driver, one after the
@@ -41,6 +46,8 @@ from snapshot import Checks
 BOOT_TIMEOUT = 300
 RESTORE_TIMEOUT = 90
 QUIET_PERIOD = 5
+# How long a late notification keeps the agent waiting.
+LATE_BY = 3
 APPEND = "console=ttyAMA0 panic=-1 quiet loglevel=5"
 ATOMIC_SLEEP = "BUG: sleeping function called from invalid context"
 # The drivers the modules run loads, with their module names.
@@ -139,7 +146,7 @@ def boot_checks(a, checks, work, source):
     return int(found[0].group(1)), int(found[0].group(2))
 
 
-def restore(name, args, checks, gen0, reseeds0, revalidate):
+def restore(name, args, checks, gen0, reseeds0, late):
     work, image, initrd, disk, boot = args
     clone_disk = os.path.join(work, f"disk-{name}.qcow2")
     subprocess.run(["cp", disk, clone_disk], check=True)
@@ -149,8 +156,11 @@ def restore(name, args, checks, gen0, reseeds0, revalidate):
                f"ID {guid.hex()} and raises SPI {arm64vmm.ID_SPI}, then lets the vCPUs run")
     vmm = start(name, (work, image, initrd, clone_disk, boot), guid, ["-loadvm", "snap"],
                 notify=True)
+    resumed = time.monotonic()
     try:
-        found = snapshot.watchers_woke(vmm, checks, name, began, RESTORE_TIMEOUT)
+        # The control plane's message to its agent in the clone.
+        vmm.type_line("restored")
+        found = snapshot.watchers_woke(vmm, checks, name, began, RESTORE_TIMEOUT, resumed)
         if found is None:
             return None
         reader, _, _, orch = found
@@ -164,23 +174,39 @@ def restore(name, args, checks, gen0, reseeds0, revalidate):
         checks.check(f"{name}.orchestrator_wait_returned_0",
                      orch.group(2) == "0" and orch.group(4) == "0",
                      f"wait={orch.group(2)} errno={orch.group(3)} outdated={orch.group(4)}")
-        if revalidate:
-            # No interrupt this time, and no watcher left: only the read() can notice the
-            # new ID.
-            checks.say(f"VMM {name.upper()}: the watchers stop; a new ID with no interrupt; "
-                       "the guest reads /dev/sysgenid once")
-            stopped = ask(vmm, "stop", r"guest: watchers stopped")
-            vmm.vmm_write_id(uuid.uuid4().bytes, notify=False)
-            got = ask(vmm, "read", r"guest: read gen=(\d*) reseeds=(\d+)", RESTORE_TIMEOUT)
-            checks.check(f"{name}.read_sees_new_id_without_interrupt",
-                         stopped and got and got.group(1) == str(gen0 + 2)
-                         and int(got.group(2)) == reseeds0 + 2,
-                         got.group(0)[7:] if got else "timed out")
+        if late:
+            late_notification(vmm, checks, name, gen0 + 2)
         time.sleep(QUIET_PERIOD)
         reports(vmm, checks, name)
         return reader.group(2)
     finally:
         vmm.close()
+
+
+def late_notification(vmm, checks, name, want):
+    """A restore whose notification comes after the agent was told: the
+    agent must not answer before the SPI, then answer for generation `want`."""
+    guid = uuid.uuid4().bytes
+    checks.say(f"VMM {name.upper()}: a new ID with no interrupt yet; the agent is told "
+               f"the machine was restored; the SPI {LATE_BY} s later")
+    mark = len(vmm.lines())
+    vmm.vmm_write_id(guid, notify=False)
+    vmm.type_line("restored")
+    early = vmm.wait_for([snapshot.WATCHERS[3]], LATE_BY, mark)
+    checks.check(f"{name}.agent_waits_for_the_new_generation", early is None,
+                 f"answered before the notification: {early[0].group(0)[10:]}" if early
+                 else f"no answer in the {LATE_BY} s before the SPI")
+    vmm.vmm_write_id(guid, notify=True)
+    found = snapshot.watchers_woke(vmm, checks, f"{name}.late", time.monotonic(),
+                                   RESTORE_TIMEOUT, since=mark)
+    if found is None:
+        return
+    orch = found[3]
+    checks.check(f"{name}.late.agent_waited_for_the_watchers_of_the_new_generation",
+                 all(int(m.group(1)) == want for m in found)
+                 and orch.group(2) == "0" and orch.group(4) == "0",
+                 f"want {want}: {[int(m.group(1)) for m in found]}, "
+                 f"wait={orch.group(2)} outdated={orch.group(4)}")
 
 
 def rust(image, initrd, work, checks):

@@ -79,7 +79,7 @@ for lang in c c++; do
 	fi
 done
 
-ours='sysgenid|vmgenid|rust/kernel/(acpi|io/memremap|io/mem\.rs|io/resource|random|capability|miscdevice|page|fs/kiocb|fs/file|mm/virt|sync/poll|workqueue)'
+ours='sysgenid|vmgenid|rust/kernel/(acpi|io/memremap|io/mem\.rs|io/resource|random|capability|miscdevice|page|fs/kiocb|fs/file|mm/virt|sync/poll)'
 for build in "$@"; do
 	name=$(basename "$build")
 	# Only what this configuration builds from Rust: a variant's build

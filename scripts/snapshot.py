@@ -121,21 +121,27 @@ class Vmm:
         with open(self.console, encoding="utf-8", errors="replace") as f:
             return [l.rstrip("\r\n") for l in f]
 
-    def wait_for(self, patterns, timeout, since=0):
+    def wait_for(self, patterns, timeout, since=0, seen=None, every=0.2):
         """Waits until every regex in `patterns` matches a console line after
-        line `since`; returns the matches, or None on timeout."""
+        line `since`; returns the matches, or None on timeout.  With a dict
+        `seen`, records in it, for each pattern, the time.monotonic() at
+        which it was first found, polling `every` seconds."""
         deadline = time.monotonic() + timeout
+        compiled = [re.compile(p) for p in patterns]
         while True:
             lines = self.lines()[since:]
+            now = time.monotonic()
             found = []
-            for pattern in patterns:
-                match = next((m for m in map(re.compile(pattern).search, lines) if m), None)
+            for pattern in compiled:
+                match = next((m for m in map(pattern.search, lines) if m), None)
+                if match and seen is not None:
+                    seen.setdefault(pattern.pattern, now)
                 found.append(match)
             if all(found):
                 return found
-            if time.monotonic() > deadline or self.proc.poll() is not None:
+            if now > deadline or self.proc.poll() is not None:
                 return None
-            time.sleep(0.2)
+            time.sleep(every)
 
     def close(self):
         try:
@@ -169,16 +175,23 @@ class Checks:
         return ok
 
 
-def watchers_woke(vmm, checks, name, began, timeout):
+WATCHERS = [
+    r"watchers: reader woke gen=(\d+) random=([0-9a-f]+) reseeds=(-?\d+)",
+    r"watchers: poller woke gen=(\d+)",
+    r"watchers: mapper saw gen=(\d+)",
+    r"watchers: orchestrator gen=(\d+) wait=(-?\d+) errno=(\d+) outdated=(\d+)",
+]
+
+
+def watchers_woke(vmm, checks, name, began, timeout, resumed=None, since=0):
     """Waits for the four watchers of guest/sysgenid-watchers.c to report a
-    new generation in a clone; checks and narrates that they did.  Returns
-    the matches (reader, poller, mapper, orchestrator), or None."""
-    found = vmm.wait_for([
-        r"watchers: reader woke gen=(\d+) random=([0-9a-f]+) reseeds=(-?\d+)",
-        r"watchers: poller woke gen=(\d+)",
-        r"watchers: mapper saw gen=(\d+)",
-        r"watchers: orchestrator gen=(\d+) wait=(-?\d+) errno=(\d+) outdated=(\d+)",
-    ], timeout)
+    new generation in a clone (on console lines after `since`); checks and
+    narrates that they did.  With `resumed`, the time.monotonic() at which
+    the VMM let the vCPUs run, prints the window: how long each of read(),
+    poll() and the page took to show the new generation.  Returns the
+    matches (reader, poller, mapper, orchestrator), or None."""
+    seen = {}
+    found = vmm.wait_for(WATCHERS, timeout, since, seen, every=0.02)
     elapsed = time.monotonic() - began
     if not checks.check(f"{name}.watchers_woke", found is not None,
                         f"{elapsed:.1f} s from QEMU start" if found else "timed out"):
@@ -186,6 +199,13 @@ def watchers_woke(vmm, checks, name, began, timeout):
         return None
     for m in found:
         checks.say(f"  guest: {m.group(0)[len('watchers: '):]}")
+    if resumed is not None:
+        read, poll, page = (seen[p] - resumed for p in WATCHERS[:3])
+        # An upper bound: the time until the host saw the watcher's console line.
+        print(f"  {checks.stage}.{name}.window: read {read * 1000:.0f} ms, "
+              f"poll {poll * 1000:.0f} ms, page {page * 1000:.0f} ms "
+              "from the vCPUs resuming to the new generation on the guest's console",
+              flush=True)
     return found
 
 
@@ -195,12 +215,15 @@ def restore(name, args, checks, gen0):
     clone_disk = os.path.join(work, f"disk-{name}.qcow2")
     shutil.copyfile(disk, clone_disk)
     start = time.monotonic()
-    vmm = Vmm(name, work, kernel, initrd, clone_disk, ["-loadvm", "snap"])
+    # -S: the vCPUs run only on `cont`, from which the window is measured.
+    vmm = Vmm(name, work, kernel, initrd, clone_disk, ["-loadvm", "snap", "-S"])
     try:
         checks.say(f"VMM {name.upper()}: a new QEMU process restores the snapshot, "
-                   f"VM generation ID {vmm.guid()}")
+                   f"VM generation ID {vmm.guid()}, and lets the vCPUs run")
         want = gen0 + 1
-        found = watchers_woke(vmm, checks, name, start, RESTORE_TIMEOUT)
+        vmm.command("cont")
+        resumed = time.monotonic()
+        found = watchers_woke(vmm, checks, name, start, RESTORE_TIMEOUT, resumed)
         if found is None:
             return None
         reader, poller, mapper, orch = found

@@ -16,21 +16,19 @@
 //!
 //! Checks that find nothing new take no lock: the current generation and a count of bumps
 //! share one atomic word, and each file's acknowledged state another, so an up-to-date or
-//! outdated file is told apart with two loads. Changes take an IRQ-safe lock.
+//! outdated file is told apart with two loads. Changes take a spinlock: bumps come from process
+//! context (the vmfork chain is a blocking notifier chain, and the ioctl).
 //!
 //! See `Documentation/misc-devices/sysgenid.rst` for the userspace interface.
 
 use core::ops::Deref;
 use kernel::{
     capability,
-    fs::{
-        file::{self, fmode},
-        File, Kiocb, LocalFile,
-    },
+    fs::{file::fmode, File, Kiocb},
     iov::{IovIterDest, IovIterSource},
     miscdevice::{MiscDevice, MiscDeviceOptions, MiscDeviceRegistration},
     mm::virt::VmaNew,
-    new_condvar, new_poll_condvar, new_spinlock_irq,
+    new_condvar, new_poll_condvar, new_spinlock,
     page::{Page, PAGE_SIZE},
     prelude::*,
     random::{VmforkNotify, VmforkRegistration},
@@ -39,11 +37,9 @@ use kernel::{
     sync::{
         atomic::{Acquire, Atomic, Relaxed, Release},
         poll::{PollCondVar, PollTable, POLLIN, POLLRDNORM},
-        Arc, CondVar, CondVarTimeoutResult, SpinLockIrq,
+        Arc, CondVar, CondVarTimeoutResult, SpinLock,
     },
-    sysgenid::revalidate,
     time::{msecs_to_jiffies, Jiffies},
-    uaccess::UserSliceWriter,
     uapi,
 };
 
@@ -79,25 +75,28 @@ const fn next_generation(current: u32, min_gen: u32) -> u32 {
     }
 }
 
-/// A generation and the epoch it belongs to, with a watcher bit: one atomic word.
+/// A generation and the epoch it belongs to, with a file's two flags: one atomic word.
 ///
 /// The *epoch* counts bumps. Acknowledgments are recorded against it rather than against the
 /// generation, which can wrap or be forced back to a value a file acknowledged long ago. It has
-/// 31 bits: a file that misses a multiple of 2^31 bumps in a row would look up to date.
+/// 30 bits: a file that misses a multiple of 2^30 bumps in a row, a restore a second for 34
+/// years, would look up to date.
 ///
-/// Bits 63-32 hold the generation, bits 31-1 the epoch, bit 0 whether a file is a watcher (always
-/// clear in [`SysGenId::current`]).
+/// Bits 63-32 hold the generation, bits 31-2 the epoch, bit 1 whether a file has write access
+/// and bit 0 whether it is a watcher (both always clear in [`SysGenId::current`]).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 struct Ack(u64);
 
 impl Ack {
-    const EPOCH_MASK: u64 = 0xffff_fffe;
+    const EPOCH_MASK: u64 = 0xffff_fffc;
+    const WRITABLE: u64 = 2;
     const TRACKED: u64 = 1;
+    const FLAGS: u64 = Self::WRITABLE | Self::TRACKED;
 
     const fn new(generation: u32, epoch: u32, tracked: bool) -> Self {
         Self(
             ((generation as u64) << 32)
-                | (((epoch as u64) << 1) & Self::EPOCH_MASK)
+                | (((epoch as u64) << 2) & Self::EPOCH_MASK)
                 | tracked as u64,
         )
     }
@@ -107,16 +106,30 @@ impl Ack {
     }
 
     const fn epoch(self) -> u32 {
-        ((self.0 & Self::EPOCH_MASK) >> 1) as u32
+        ((self.0 & Self::EPOCH_MASK) >> 2) as u32
     }
 
     const fn tracked(self) -> bool {
         self.0 & Self::TRACKED != 0
     }
 
+    const fn writable(self) -> bool {
+        self.0 & Self::WRITABLE != 0
+    }
+
     /// The same acknowledgment, counted as a watcher or not.
     const fn with_tracked(self, tracked: bool) -> Self {
         Self((self.0 & !Self::TRACKED) | tracked as u64)
+    }
+
+    /// The same acknowledgment, of a file with write access or not.
+    const fn with_writable(self, writable: bool) -> Self {
+        Self((self.0 & !Self::WRITABLE) | ((writable as u64) << 1))
+    }
+
+    /// This generation and epoch, with the flags of `file`.
+    const fn with_flags_of(self, file: Ack) -> Self {
+        Self((self.0 & !Self::FLAGS) | (file.0 & Self::FLAGS))
     }
 
     /// Whether this acknowledgment is of the epoch of `current`.
@@ -131,18 +144,18 @@ struct Counts {
     watchers: u32,
     /// Tasks asleep in `read()` or `SYSGENID_WAIT_WATCHERS`, so that a test can act once a
     /// waiter is queued rather than after a guessed delay.
-    #[cfg(CONFIG_KUNIT)]
+    #[cfg(CONFIG_SYSGENID_KUNIT_TEST)]
     sleepers: u32,
 }
 
 impl Counts {
     /// Notes that a task goes to sleep (`1`) or woke (`-1`), for the tests.
-    #[cfg(CONFIG_KUNIT)]
+    #[cfg(CONFIG_SYSGENID_KUNIT_TEST)]
     fn sleeping(&mut self, delta: i32) {
         self.sleepers = self.sleepers.wrapping_add_signed(delta);
     }
 
-    #[cfg(not(CONFIG_KUNIT))]
+    #[cfg(not(CONFIG_SYSGENID_KUNIT_TEST))]
     fn sleeping(&mut self, _delta: i32) {}
 }
 
@@ -151,9 +164,9 @@ impl Counts {
 /// The module keeps one; the KUnit suite makes its own.
 #[pin_data]
 struct SysGenId {
-    /// Taken for every change, and by waiters. IRQ-safe: a bump may come from any context.
+    /// Taken for every change, and by waiters.
     #[pin]
-    lock: SpinLockIrq<Counts>,
+    lock: SpinLock<Counts>,
     /// The current [`Ack`] (generation and epoch). Written under `lock`, read without it.
     current: Atomic<u64>,
     /// Watchers that have not acknowledged the current epoch. Written under `lock`, read
@@ -172,10 +185,10 @@ struct SysGenId {
 impl SysGenId {
     fn new() -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            lock <- new_spinlock_irq!(
+            lock <- new_spinlock!(
                 Counts {
                     watchers: 0,
-                    #[cfg(CONFIG_KUNIT)]
+                    #[cfg(CONFIG_SYSGENID_KUNIT_TEST)]
                     sleepers: 0,
                 },
                 "SysGenId::lock"
@@ -198,7 +211,7 @@ impl SysGenId {
         self.outdated.load(Relaxed)
     }
 
-    /// Moves to a new generation of at least `min_gen` and returns it. Any context.
+    /// Moves to a new generation of at least `min_gen` and returns it. Process context.
     ///
     /// Every watcher becomes outdated, counted once however many bumps it missed; readers,
     /// pollers and waiters wake; the mapped page changes last, so that whoever sees the new value
@@ -222,7 +235,7 @@ impl SysGenId {
 
     /// Counts one outdated watcher as caught up, waking waiters when it was the last.
     ///
-    /// The caller holds `lock`.
+    /// The caller holds `lock`, and the watcher was counted as outdated.
     fn settle_one(&self) {
         let outdated = self.outdated.load(Relaxed) - 1;
         self.outdated.store(outdated, Relaxed);
@@ -252,11 +265,15 @@ struct Watch<P: Deref<Target = SysGenId>> {
 
 impl<P: Deref<Target = SysGenId>> Watch<P> {
     /// A new file: acknowledged at the current generation, not a watcher.
-    fn new(sysgenid: P) -> Self {
+    ///
+    /// `may_write`: whether the file was opened for writing (`FMODE_WRITE`), and so can
+    /// acknowledge with `write()` and be a watcher. A file that cannot is acknowledged by its
+    /// reads instead.
+    fn new(sysgenid: P, may_write: bool) -> Self {
         let current = sysgenid.current();
         Self {
             sysgenid,
-            ack: Atomic::new(current.0),
+            ack: Atomic::new(current.with_writable(may_write).0),
         }
     }
 
@@ -264,41 +281,50 @@ impl<P: Deref<Target = SysGenId>> Watch<P> {
         Ack(self.ack.load(Relaxed))
     }
 
+    /// Whether the file has write access; fixed at open.
+    fn may_write(&self) -> bool {
+        self.ack().writable()
+    }
+
     /// Whether this file has not acknowledged the current generation.
     fn is_outdated(&self) -> bool {
         self.unacknowledged().is_some()
     }
 
-    /// The current generation, if this file has not acknowledged it. Takes no lock.
-    #[inline]
-    fn unacknowledged(&self) -> Option<u32> {
+    /// The current generation and epoch, if this file has not acknowledged them. Takes no
+    /// lock.
+    fn unacknowledged(&self) -> Option<Ack> {
         let current = self.sysgenid.current();
-        (!self.ack().is_of(current)).then(|| current.generation())
+        (!self.ack().is_of(current)).then_some(current)
     }
 
-    /// Returns the current generation once it differs from the acknowledged one.
+    /// Returns the current generation once it differs from the acknowledged one, after `copy`
+    /// has passed it on.
     ///
-    /// Without `wait`, an up-to-date file gets `EAGAIN`. Reading never acknowledges.
-    #[inline]
-    fn read(&self, wait: bool) -> Result<u32> {
-        if let Some(generation) = self.unacknowledged() {
-            return Ok(generation);
+    /// Without `wait`, an up-to-date file gets `EAGAIN`. A file with write access is not
+    /// acknowledged by its reads; one without it is acknowledged by each read at the generation
+    /// that read returned, so that it stops being readable (`write()` could never do it). A read
+    /// whose `copy` fails acknowledges nothing.
+    fn read(&self, wait: bool, copy: impl FnOnce(u32) -> Result) -> Result<u32> {
+        let seen = match self.unacknowledged() {
+            Some(current) => current,
+            None if !wait => return Err(EAGAIN),
+            None => self.wait_for_generation()?,
+        };
+        copy(seen.generation())?;
+        if !self.may_write() {
+            self.acknowledge_seen(seen);
         }
-        if !wait {
-            return Err(EAGAIN);
-        }
-        self.wait_for_generation()
+        Ok(seen.generation())
     }
 
-    /// [`Watch::read`] once it must sleep: out of line, off the path of a read that answers at
-    /// once.
-    #[cold]
-    fn wait_for_generation(&self) -> Result<u32> {
+    /// [`Watch::read`] once it must sleep.
+    fn wait_for_generation(&self) -> Result<Ack> {
         let mut counts = self.sysgenid.lock.lock();
         loop {
             // Checked again under the lock, which a bump holds while it wakes the waiters.
-            if let Some(generation) = self.unacknowledged() {
-                return Ok(generation);
+            if let Some(current) = self.unacknowledged() {
+                return Ok(current);
             }
             counts.sleeping(1);
             let signal = self.sysgenid.changed.wait_interruptible(&mut counts);
@@ -311,71 +337,63 @@ impl<P: Deref<Target = SysGenId>> Watch<P> {
 
     /// Answers a read of `len` bytes: `None` for an empty read, which returns 0 at once,
     /// `EINVAL` when `len` cannot hold a generation, and otherwise as [`Watch::read`].
-    #[inline]
-    fn read_len(&self, len: usize, wait: bool) -> Result<Option<u32>> {
+    fn read_len(
+        &self,
+        len: usize,
+        wait: bool,
+        copy: impl FnOnce(u32) -> Result,
+    ) -> Result<Option<u32>> {
         match len {
             0 => Ok(None),
             len if len < GEN_SIZE => Err(EINVAL),
-            _ => self.read(wait).map(Some),
+            _ => self.read(wait, copy).map(Some),
         }
-    }
-
-    /// Answers `read()`: first lets a backend report a restore that happened but is still being
-    /// handled, and waits for it, so that a read never answers with a generation older than a
-    /// restore it detected; a caller that must not wait gets what the file has now (the bump
-    /// that ends the handling wakes it). Then as [`Watch::read_len`].
-    // Always: with two callers the compiler may keep it out of line, a call on every read.
-    #[inline(always)]
-    fn read_revalidated(&self, len: usize, wait: bool) -> Result<Option<u32>> {
-        if len >= GEN_SIZE {
-            revalidate(wait)?;
-        }
-        self.read_len(len, wait)
-    }
-
-    /// Answers `poll()`: whether the file is readable.
-    ///
-    /// An outdated file is readable whatever the backend would say, so only an up-to-date one
-    /// asks it. A restore the backend detects is only reported to it, never waited for: handling
-    /// it may sleep and take locks, which has no place under epoll's mutex, and the bump that
-    /// ends it wakes the poller. `register` adds the caller to the wait queue, before the checks.
-    #[inline]
-    fn poll_revalidated(&self, register: impl FnOnce(&PollCondVar)) -> bool {
-        register(&self.sysgenid.changed);
-        // Also spares every poller a bump wakes the backend's check.
-        if self.is_outdated() {
-            return true;
-        }
-        // Without waiting, there is nothing to fail.
-        let _ = revalidate(false);
-        self.is_outdated()
     }
 
     /// Acknowledges `generation`, which must be the current one (`EINVAL` otherwise).
     fn acknowledge(&self, generation: u32) -> Result {
-        let _counts = self.sysgenid.lock.lock();
+        let counts = self.sysgenid.lock.lock();
         let current = self.sysgenid.current();
         if generation != current.generation() {
             return Err(EINVAL);
         }
+        self.record(&counts, current);
+        Ok(())
+    }
+
+    /// Acknowledges `seen`, the generation and epoch a read returned, unless a bump has moved
+    /// on since: the file then stays readable, for the newer generation.
+    fn acknowledge_seen(&self, seen: Ack) {
+        let counts = self.sysgenid.lock.lock();
+        if self.sysgenid.current() == seen {
+            self.record(&counts, seen);
+        }
+    }
+
+    /// Records that this file acknowledged `current`, the current [`Ack`]. `_counts` shows
+    /// that the caller holds the lock.
+    fn record(&self, _counts: &Counts, current: Ack) {
         let ack = self.ack();
         if ack.is_of(current) {
-            return Ok(());
+            return;
         }
-        self.ack
-            .store(current.with_tracked(ack.tracked()).0, Relaxed);
+        self.ack.store(current.with_flags_of(ack).0, Relaxed);
         if ack.tracked() {
             self.sysgenid.settle_one();
         }
-        Ok(())
     }
 
     /// Starts or stops counting this file as a watcher.
     ///
-    /// Starting needs `may_write`, write access to acknowledge with (`EPERM` otherwise). A file
-    /// that starts while it has not acknowledged the current generation is outdated at once.
-    fn set_tracking(&self, tracked: bool, may_write: bool) -> Result {
-        if tracked && !may_write {
+    /// Starting needs write access, to acknowledge with (`EPERM` otherwise), and room in the
+    /// count (`ENFILE` once `u32::MAX` files are counted). A file that starts while it has not
+    /// acknowledged the current generation is outdated at once.
+    ///
+    /// The counts cannot overflow: a file is counted at most once (its watcher bit says
+    /// whether it is), the count of watchers is checked before it grows, the outdated count
+    /// never exceeds it, and each decrement undoes an increment made for the same file.
+    fn set_tracking(&self, tracked: bool) -> Result {
+        if tracked && !self.may_write() {
             return Err(EPERM);
         }
         let mut counts = self.sysgenid.lock.lock();
@@ -383,30 +401,33 @@ impl<P: Deref<Target = SysGenId>> Watch<P> {
         if ack.tracked() == tracked {
             return Ok(());
         }
-        self.ack.store(ack.with_tracked(tracked).0, Relaxed);
         let outdated = !ack.is_of(self.sysgenid.current());
         if tracked {
-            counts.watchers += 1;
+            counts.watchers = counts.watchers.checked_add(1).ok_or(ENFILE)?;
             if outdated {
+                // At most the new count of watchers, so no overflow.
                 self.sysgenid
                     .outdated
                     .store(self.sysgenid.outdated() + 1, Relaxed);
             }
         } else {
+            // This file was counted.
             counts.watchers -= 1;
             if outdated {
                 self.sysgenid.settle_one();
             }
         }
+        self.ack.store(ack.with_tracked(tracked).0, Relaxed);
         Ok(())
     }
 
     /// Waits until no watcher is outdated.
     ///
     /// `timeout` is in jiffies, counted from the call; `None` waits without limit. Fails with
-    /// `EINTR` when this file is a watcher that is outdated, on entry or because a bump landed
-    /// during the wait; with `ETIMEDOUT` when the time runs out and with `ERESTARTSYS` on a
-    /// signal.
+    /// `EDEADLK` when this file is a watcher that is outdated, on entry or because a bump landed
+    /// during the wait (it would wait for itself); with `ETIMEDOUT` when the time runs out; and
+    /// with `EINTR` on a signal. Never `ERESTARTSYS`: a restart would start the full timeout
+    /// again, and a periodic signal could then keep a timed wait going for good.
     ///
     /// A file that is not a watcher is never outdated itself: across bumps it waits for the
     /// watchers of the newest generation.
@@ -416,7 +437,7 @@ impl<P: Deref<Target = SysGenId>> Watch<P> {
         loop {
             let ack = self.ack();
             if ack.tracked() && !ack.is_of(self.sysgenid.current()) {
-                return Err(EINTR);
+                return Err(EDEADLK);
             }
             if self.sysgenid.outdated() == 0 {
                 return Ok(());
@@ -433,7 +454,7 @@ impl<P: Deref<Target = SysGenId>> Watch<P> {
             left = match woken {
                 CondVarTimeoutResult::Woken { jiffies } => jiffies,
                 CondVarTimeoutResult::Timeout => 0,
-                CondVarTimeoutResult::Signal { .. } => return Err(ERESTARTSYS),
+                CondVarTimeoutResult::Signal { .. } => return Err(EINTR),
             };
             if timeout.is_none() {
                 left = Jiffies::MAX;
@@ -451,7 +472,7 @@ impl<P: Deref<Target = SysGenId>> Watch<P> {
 impl<P: Deref<Target = SysGenId>> Drop for Watch<P> {
     fn drop(&mut self) {
         // A closing watcher stops counting, and stops counting as outdated.
-        let _ = self.set_tracking(false, true);
+        let _ = self.set_tracking(false);
     }
 }
 
@@ -463,15 +484,13 @@ impl SysGenIdFile {
         &self.0.sysgenid
     }
 
-    fn set_tracking(&self, file: &File, arg: usize) -> Result {
+    fn set_tracking(&self, arg: usize) -> Result {
         let tracked = match arg {
             0 => false,
             1 => true,
             _ => return Err(EINVAL),
         };
-        // What `write()` checks: an `O_ACCMODE` of 3 has no write access either.
-        let may_write = file.mode() & fmode::FMODE_WRITE != 0;
-        self.0.set_tracking(tracked, may_write)
+        self.0.set_tracking(tracked)
     }
 
     fn force_update(&self, arg: usize) -> Result {
@@ -488,73 +507,37 @@ impl SysGenIdFile {
         let timeout = (msecs != 0).then(|| msecs_to_jiffies(msecs));
         self.0.wait_watchers(timeout)
     }
-
-    /// The ioctls but `SYSGENID_GET_OUTDATED_WATCHERS`, which all return 0 on success.
-    ///
-    /// Returns no value: its result then fits in one register, where a `Result<isize>` came
-    /// back through the stack, and the inline part of `ioctl()` needs no stack frame for it.
-    #[inline(never)]
-    fn control(&self, file: &File, cmd: u32, arg: usize) -> Result {
-        match cmd {
-            // No ioctl answers from before a restore it could have seen.
-            uapi::SYSGENID_SET_WATCHER_TRACKING
-            | uapi::SYSGENID_WAIT_WATCHERS
-            | uapi::SYSGENID_FORCE_GEN_UPDATE => revalidate(true)?,
-            // Not ours (`isatty()`, say): refused at once.
-            _ => return Err(ENOTTY),
-        };
-        match cmd {
-            uapi::SYSGENID_SET_WATCHER_TRACKING => self.set_tracking(file, arg),
-            uapi::SYSGENID_WAIT_WATCHERS => self.wait_watchers(arg),
-            uapi::SYSGENID_FORCE_GEN_UPDATE => self.force_update(arg),
-            _ => Err(ENOTTY),
-        }
-    }
 }
 
 #[vtable]
 impl MiscDevice for SysGenIdFile {
     type Ptr = KBox<Self>;
+    type RegistrationData = Arc<SysGenId>;
     const NOWAIT: bool = true;
 
-    fn open(_file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<KBox<Self>> {
-        let misc = core::ptr::from_ref(misc).cast_mut();
-        // SAFETY: The only registration of `SysGenIdFile` is the `miscdev` field of the module's
-        // `SysGenIdModule`, which lives as long as the module, and an open file holds a
-        // reference to the module.
-        let module = unsafe { &*kernel::container_of!(misc, SysGenIdModule, miscdev) };
+    fn open(file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<KBox<Self>> {
+        // What `write()` checks: an `O_ACCMODE` of 3 has no write access either. Fixed at open.
+        let may_write = file.mode() & fmode::FMODE_WRITE != 0;
         Ok(KBox::new(
-            SysGenIdFile(Watch::new(module.sysgenid.clone())),
+            SysGenIdFile(Watch::new(misc.data().clone(), may_write)),
             GFP_KERNEL,
         )?)
     }
 
-    /// `read()`: the same as `read_iter`, without the iterator, which costs more than the rest
-    /// of a read that finds a generation.
-    #[inline]
-    fn read(
-        me: &SysGenIdFile,
-        file: &LocalFile,
-        mut buf: UserSliceWriter,
-        _pos: &mut file::Offset,
-    ) -> Result<usize> {
-        let wait = file.flags() & file::flags::O_NONBLOCK == 0;
-        let Some(generation) = me.0.read_revalidated(buf.len(), wait)? else {
-            return Ok(0);
-        };
-        buf.write_u32(generation)?;
-        Ok(GEN_SIZE)
-    }
-
     fn read_iter(kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterDest<'_>) -> Result<usize> {
         let me = kiocb.file();
-        let Some(generation) = me.0.read_revalidated(iov.len(), !kiocb.is_nowait())? else {
-            return Ok(0);
+        let len = iov.len();
+        let copy = |generation: u32| {
+            if iov.copy_to_iter(&generation.to_ne_bytes()) == GEN_SIZE {
+                Ok(())
+            } else {
+                Err(EFAULT)
+            }
         };
-        if iov.copy_to_iter(&generation.to_ne_bytes()) != GEN_SIZE {
-            return Err(EFAULT);
+        match me.0.read_len(len, !kiocb.is_nowait(), copy)? {
+            Some(_) => Ok(GEN_SIZE),
+            None => Ok(0),
         }
-        Ok(GEN_SIZE)
     }
 
     fn write_iter(kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterSource<'_>) -> Result<usize> {
@@ -568,12 +551,9 @@ impl MiscDevice for SysGenIdFile {
         Ok(GEN_SIZE)
     }
 
-    #[inline]
     fn poll(me: &SysGenIdFile, file: &File, table: &PollTable<'_>) -> u32 {
-        if me
-            .0
-            .poll_revalidated(|changed| table.register_wait(file, changed))
-        {
+        table.register_wait(file, &me.sysgenid().changed);
+        if me.0.is_outdated() {
             POLLIN | POLLRDNORM
         } else {
             0
@@ -593,15 +573,15 @@ impl MiscDevice for SysGenIdFile {
             .vm_insert_page(vma.start(), &me.sysgenid().page)
     }
 
-    #[inline]
-    fn ioctl(me: &SysGenIdFile, file: &File, cmd: u32, arg: usize) -> Result<isize> {
-        // What a control plane asks in a loop: answered here, the rest out of line.
-        if cmd == uapi::SYSGENID_GET_OUTDATED_WATCHERS {
-            // No count from before a restore it could have seen.
-            revalidate(true)?;
-            return Ok(me.sysgenid().outdated() as isize);
+    fn ioctl(me: &SysGenIdFile, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
+        match cmd {
+            uapi::SYSGENID_SET_WATCHER_TRACKING => me.set_tracking(arg).map(|()| 0),
+            uapi::SYSGENID_WAIT_WATCHERS => me.wait_watchers(arg).map(|()| 0),
+            uapi::SYSGENID_FORCE_GEN_UPDATE => me.force_update(arg).map(|()| 0),
+            uapi::SYSGENID_GET_OUTDATED_WATCHERS => Ok(me.sysgenid().outdated() as isize),
+            // Not ours (`isatty()`, say).
+            _ => Err(ENOTTY),
         }
-        me.control(file, cmd, arg).map(|()| 0)
     }
 
     #[cfg(CONFIG_COMPAT)]
@@ -621,575 +601,33 @@ impl MiscDevice for SysGenIdFile {
     }
 }
 
-/// The driver: the system generation, its place on the vmfork chain and its device node.
+/// The driver: the system generation's place on the vmfork chain and its device node, whose
+/// files reach the generation through the registration's data.
 #[pin_data]
 struct SysGenIdModule {
-    sysgenid: Arc<SysGenId>,
     #[pin]
     _vmfork: VmforkRegistration<BumpOnVmfork>,
     /// Last, so that no file opens before the rest is set up.
     #[pin]
-    miscdev: MiscDeviceRegistration<SysGenIdFile>,
+    _miscdev: MiscDeviceRegistration<SysGenIdFile>,
 }
 
 impl kernel::InPlaceModule for SysGenIdModule {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
-        let sysgenid = Arc::pin_init(SysGenId::new(), GFP_KERNEL);
-        try_pin_init!(Self {
-            sysgenid: sysgenid?,
-            // `sysgenid` is the field initialised above.
-            _vmfork <- VmforkRegistration::new(BumpOnVmfork(sysgenid.clone())),
-            miscdev <- MiscDeviceRegistration::register(MiscDeviceOptions {
+        pin_init::pin_init_scope(move || {
+            let sysgenid = Arc::pin_init(SysGenId::new(), GFP_KERNEL)?;
+            let options = MiscDeviceOptions {
                 name: c"sysgenid",
                 mode: 0o666,
-            }),
+            };
+            Ok(try_pin_init!(Self {
+                _vmfork <- VmforkRegistration::new(BumpOnVmfork(sysgenid.clone())),
+                _miscdev <- MiscDeviceRegistration::register(options, sysgenid),
+            }))
         })
     }
 }
 
-#[kunit_tests(sysgenid)]
-mod tests {
-    use super::*;
-    use kernel::{
-        new_spinlock,
-        sync::{Completion, SpinLock},
-        time::{delay::fsleep, Delta},
-        workqueue::{self, impl_has_work, new_work, Work, WorkItem},
-    };
-
-    impl SysGenId {
-        fn generation(&self) -> u32 {
-            self.current().generation()
-        }
-    }
-
-    fn new_sysgenid() -> Result<Arc<SysGenId>> {
-        Arc::pin_init(SysGenId::new(), GFP_KERNEL)
-    }
-
-    /// A new file of `s` that opted in as a watcher.
-    fn watcher(s: &SysGenId) -> Result<Watch<&SysGenId>> {
-        let w = Watch::new(s);
-        w.set_tracking(true, true)?;
-        Ok(w)
-    }
-
-    fn watchers(s: &SysGenId) -> u32 {
-        s.lock.lock().watchers
-    }
-
-    #[test]
-    fn starts_at_zero() -> Result {
-        let s = new_sysgenid()?;
-        assert_eq!(s.generation(), 0);
-        assert_eq!(s.outdated(), 0);
-        assert_eq!(s.page.load_u32_acquire(0)?, 0);
-        Ok(())
-    }
-
-    #[test]
-    fn ack_packs_generation_epoch_and_watcher_bit() {
-        let a = Ack::new(0xdead_beef, 0x1234_5678, true);
-        assert_eq!(a.generation(), 0xdead_beef);
-        assert_eq!(a.epoch(), 0x1234_5678);
-        assert!(a.tracked());
-        assert!(!a.with_tracked(false).tracked());
-        assert_eq!(a.with_tracked(false).with_tracked(true), a);
-        // The watcher bit and the generation do not take part in the comparison.
-        assert!(a.is_of(Ack::new(1, 0x1234_5678, false)));
-        assert!(!a.is_of(Ack::new(0xdead_beef, 0x1234_5679, true)));
-        // The epoch has 31 bits and wraps.
-        assert_eq!(
-            Ack::new(0, 0x7fff_ffff, false).epoch().wrapping_add(1) & 0x7fff_ffff,
-            0
-        );
-        assert!(Ack::new(0, 0x8000_0000, false).is_of(Ack::new(0, 0, false)));
-    }
-
-    #[test]
-    fn bump_increments() -> Result {
-        let s = new_sysgenid()?;
-        assert_eq!(s.bump(0), 1);
-        assert_eq!(s.bump(0), 2);
-        assert_eq!(s.generation(), 2);
-        assert_eq!(s.current().epoch(), 2);
-        Ok(())
-    }
-
-    #[test]
-    fn bump_honours_min_gen_above_current() -> Result {
-        let s = new_sysgenid()?;
-        assert_eq!(s.bump(100), 100);
-        assert_eq!(s.generation(), 100);
-        Ok(())
-    }
-
-    #[test]
-    fn bump_ignores_min_gen_at_or_below_current() -> Result {
-        let s = new_sysgenid()?;
-        s.bump(50);
-        assert_eq!(s.bump(50), 51);
-        assert_eq!(s.bump(7), 52);
-        Ok(())
-    }
-
-    #[test]
-    fn bump_wraps_at_u32_max() -> Result {
-        let s = new_sysgenid()?;
-        assert_eq!(s.bump(u32::MAX), u32::MAX);
-        assert_eq!(s.bump(0), 0);
-        assert_eq!(s.bump(0), 1);
-        Ok(())
-    }
-
-    #[test]
-    fn next_generation_never_repeats() {
-        for current in [0, 1, 2, u32::MAX - 1, u32::MAX] {
-            for min_gen in [0, 1, current, current.wrapping_add(1), u32::MAX] {
-                assert_ne!(next_generation(current, min_gen), current);
-            }
-        }
-    }
-
-    #[test]
-    fn page_holds_generation_and_zeroes() -> Result {
-        let s = new_sysgenid()?;
-        s.bump(0x1234_5678);
-        assert_eq!(s.page.load_u32_acquire(0)?, 0x1234_5678);
-        s.bump(0);
-        assert_eq!(s.page.load_u32_acquire(0)?, 0x1234_5679);
-        for offset in (GEN_SIZE..PAGE_SIZE).step_by(GEN_SIZE) {
-            assert_eq!(s.page.load_u32_acquire(offset)?, 0);
-        }
-        Ok(())
-    }
-
-    #[test]
-    fn watchers_are_opt_in() -> Result {
-        let s = new_sysgenid()?;
-        let plain = Watch::new(&*s);
-        let w1 = watcher(&s)?;
-        let w2 = watcher(&s)?;
-        assert_eq!(watchers(&s), 2);
-        s.bump(0);
-        // Every file is outdated, but only the watchers count.
-        assert_eq!(s.outdated(), 2);
-        assert!(plain.is_outdated());
-        assert_eq!(plain.acked(), (0, false));
-        assert_eq!(w1.acked(), (0, true));
-        drop(w2);
-        assert_eq!(s.outdated(), 1);
-        drop(w1);
-        assert_eq!(s.outdated(), 0);
-        assert_eq!(watchers(&s), 0);
-        // A file that missed a bump is outdated the moment it opts in.
-        plain.set_tracking(true, true)?;
-        assert_eq!(s.outdated(), 1);
-        Ok(())
-    }
-
-    #[test]
-    fn opting_in_needs_write_access() -> Result {
-        let s = new_sysgenid()?;
-        let w = Watch::new(&*s);
-        assert_eq!(w.set_tracking(true, false), Err(EPERM));
-        assert_eq!(watchers(&s), 0);
-        assert_eq!(w.acked(), (0, false));
-        // Opting out needs nothing.
-        assert_eq!(w.set_tracking(false, false), Ok(()));
-        Ok(())
-    }
-
-    #[test]
-    fn missed_bumps_count_once() -> Result {
-        let s = new_sysgenid()?;
-        let w = watcher(&s)?;
-        s.bump(0);
-        s.bump(0);
-        s.bump(0);
-        assert_eq!(s.outdated(), 1);
-        w.acknowledge(3)?;
-        assert_eq!(s.outdated(), 0);
-        assert_eq!(w.acked(), (3, true));
-        // Acknowledging twice is a no-op.
-        w.acknowledge(3)?;
-        assert_eq!(s.outdated(), 0);
-        Ok(())
-    }
-
-    #[test]
-    fn acknowledge_rejects_stale_value_and_keeps_state() -> Result {
-        let s = new_sysgenid()?;
-        let w = watcher(&s)?;
-        s.bump(0);
-        s.bump(0);
-        assert_eq!(w.acknowledge(1), Err(EINVAL));
-        assert_eq!(w.acknowledge(3), Err(EINVAL));
-        assert_eq!(s.outdated(), 1);
-        assert!(w.is_outdated());
-        assert_eq!(w.acked(), (0, true));
-        Ok(())
-    }
-
-    #[test]
-    fn forced_generation_back_to_an_old_value_still_outdates() -> Result {
-        let s = new_sysgenid()?;
-        let w = watcher(&s)?;
-        s.bump(u32::MAX);
-        w.acknowledge(u32::MAX)?;
-        s.bump(0);
-        // Generation 0 again, as at open: the epoch still tells the file it is outdated.
-        assert_eq!(s.generation(), 0);
-        assert!(w.is_outdated());
-        assert_eq!(s.outdated(), 1);
-        Ok(())
-    }
-
-    #[test]
-    fn tracking_toggles_watcher_accounting() -> Result {
-        let s = new_sysgenid()?;
-        let w = watcher(&s)?;
-        w.set_tracking(false, true)?;
-        assert_eq!(watchers(&s), 0);
-        s.bump(0);
-        assert_eq!(s.outdated(), 0);
-        w.set_tracking(true, true)?;
-        w.set_tracking(true, true)?;
-        assert_eq!(watchers(&s), 1);
-        assert_eq!(s.outdated(), 1);
-        // Stopping tracking of an outdated watcher settles it.
-        w.set_tracking(false, true)?;
-        assert_eq!(s.outdated(), 0);
-        Ok(())
-    }
-
-    #[test]
-    fn read_waits_for_a_new_generation_and_never_acknowledges() -> Result {
-        let s = new_sysgenid()?;
-        let w = watcher(&s)?;
-        assert_eq!(w.read(false), Err(EAGAIN));
-        assert!(!w.is_outdated());
-        s.bump(0);
-        assert!(w.is_outdated());
-        assert_eq!(w.read(false), Ok(1));
-        assert_eq!(w.read(true), Ok(1));
-        assert!(w.is_outdated());
-        assert_eq!(s.outdated(), 1);
-        w.acknowledge(1)?;
-        assert!(!w.is_outdated());
-        assert_eq!(w.read(false), Err(EAGAIN));
-        Ok(())
-    }
-
-    #[test]
-    fn read_and_write_sizes() -> Result {
-        let s = new_sysgenid()?;
-        let w = watcher(&s)?;
-        assert_eq!(w.read_len(0, false), Ok(None));
-        assert_eq!(w.read_len(3, false), Err(EINVAL));
-        assert_eq!(w.read_len(4, false), Err(EAGAIN));
-        s.bump(0);
-        assert_eq!(w.read_len(0, false), Ok(None));
-        assert_eq!(w.read_len(1, false), Err(EINVAL));
-        assert_eq!(w.read_len(4, false), Ok(Some(1)));
-        assert_eq!(w.read_len(4096, true), Ok(Some(1)));
-        for len in [0, 1, 3, 5, 8, usize::MAX] {
-            assert_eq!(check_write_len(len), Err(EINVAL));
-        }
-        assert_eq!(check_write_len(4), Ok(()));
-        // None of it acknowledged anything.
-        assert!(w.is_outdated());
-        assert_eq!(s.outdated(), 1);
-        Ok(())
-    }
-
-    #[test]
-    fn wait_watchers_rules_without_sleeping() -> Result {
-        let s = new_sysgenid()?;
-        let orchestrator = Watch::new(&*s);
-        assert_eq!(orchestrator.wait_watchers(Some(1)), Ok(()));
-        let w = watcher(&s)?;
-        s.bump(0);
-        // A watcher that is itself outdated cannot wait for the others.
-        assert_eq!(w.wait_watchers(Some(1)), Err(EINTR));
-        // A file that is not a watcher is never outdated: it waits for `w`.
-        assert_eq!(orchestrator.wait_watchers(Some(1)), Err(ETIMEDOUT));
-        w.acknowledge(1)?;
-        assert_eq!(orchestrator.wait_watchers(Some(1)), Ok(()));
-        assert_eq!(orchestrator.wait_watchers(None), Ok(()));
-        assert_eq!(w.wait_watchers(Some(1)), Ok(()));
-        Ok(())
-    }
-
-    /// A blocking call on a new file, run on a workqueue, for the tests that act while it sleeps.
-    #[pin_data]
-    struct Sleeper {
-        sysgenid: Arc<SysGenId>,
-        call: fn(&Watch<&SysGenId>) -> Result<u32>,
-        #[pin]
-        done: Completion,
-        #[pin]
-        result: SpinLock<Option<Result<u32>>>,
-        #[pin]
-        work: Work<Sleeper>,
-    }
-
-    impl_has_work! {
-        impl HasWork<Self> for Sleeper { self.work }
-    }
-
-    impl WorkItem for Sleeper {
-        type Pointer = Arc<Self>;
-
-        fn run(this: Arc<Self>) {
-            let watch = Watch::new(&*this.sysgenid);
-            let result = (this.call)(&watch);
-            drop(watch);
-            *this.result.lock() = Some(result);
-            this.done.complete_all();
-        }
-    }
-
-    /// Runs `scenario` on a new [`SysGenId`] and returns what `call` returned.
-    ///
-    /// `scenario` calls `start` to run `call` on a workqueue; `start` returns once the call is
-    /// asleep on one of the wait queues (counted under the lock before it sleeps, so anything
-    /// done after `start` wakes it), or once it returned without sleeping. Assertions stay on
-    /// the test thread: the worker only records the result.
-    fn with_sleeper(
-        call: fn(&Watch<&SysGenId>) -> Result<u32>,
-        scenario: impl FnOnce(&SysGenId, &dyn Fn()) -> Result,
-    ) -> Result<Option<Result<u32>>> {
-        let sleeper = Arc::pin_init(
-            try_pin_init!(Sleeper {
-                sysgenid: new_sysgenid()?,
-                call,
-                done <- Completion::new(),
-                result <- new_spinlock!(None),
-                work <- new_work!("sysgenid::tests::Sleeper"),
-            }),
-            GFP_KERNEL,
-        )?;
-        let start = || {
-            let _ = workqueue::system_long().enqueue(sleeper.clone());
-            // Polls a condition; the delay only paces the polling.
-            while sleeper.sysgenid.lock.lock().sleepers == 0 && sleeper.result.lock().is_none() {
-                fsleep(Delta::from_millis(1));
-            }
-        };
-        scenario(&sleeper.sysgenid, &start)?;
-        sleeper.done.wait_for_completion();
-        let result = *sleeper.result.lock();
-        Ok(result)
-    }
-
-    fn wait_five_seconds(w: &Watch<&SysGenId>) -> Result<u32> {
-        w.wait_watchers(Some(msecs_to_jiffies(5000))).map(|()| 0)
-    }
-
-    fn watch_and_wait_five_seconds(w: &Watch<&SysGenId>) -> Result<u32> {
-        w.set_tracking(true, true)?;
-        wait_five_seconds(w)
-    }
-
-    #[test]
-    fn blocked_read_wakes_on_bump() -> Result {
-        let result = with_sleeper(
-            |w| w.read(true),
-            |s, start| {
-                start();
-                assert_eq!(s.lock.lock().sleepers, 1);
-                s.bump(0);
-                Ok(())
-            },
-        )?;
-        assert_eq!(result, Some(Ok(1)));
-        Ok(())
-    }
-
-    #[test]
-    fn wait_watchers_wakes_on_last_acknowledgment() -> Result {
-        let result = with_sleeper(wait_five_seconds, |s, start| {
-            let straggler = watcher(s)?;
-            s.bump(0);
-            start();
-            assert_eq!(s.lock.lock().sleepers, 1);
-            straggler.acknowledge(1)
-        })?;
-        assert_eq!(result, Some(Ok(0)));
-        Ok(())
-    }
-
-    #[test]
-    fn non_watcher_wait_continues_across_bumps() -> Result {
-        let result = with_sleeper(wait_five_seconds, |s, start| {
-            let straggler = watcher(s)?;
-            s.bump(0);
-            start();
-            assert_eq!(s.lock.lock().sleepers, 1);
-            s.bump(0);
-            // Still waiting, now for generation 2.
-            straggler.acknowledge(2)
-        })?;
-        assert_eq!(result, Some(Ok(0)));
-        Ok(())
-    }
-
-    #[test]
-    fn watcher_wait_fails_when_a_bump_outdates_it() -> Result {
-        let result = with_sleeper(watch_and_wait_five_seconds, |s, start| {
-            let _straggler = watcher(s)?;
-            s.bump(0);
-            start();
-            assert_eq!(s.lock.lock().sleepers, 1);
-            s.bump(0);
-            Ok(())
-        })?;
-        assert_eq!(result, Some(Err(EINTR)));
-        Ok(())
-    }
-
-    /// A backend that reports a restore in flight until it is settled, and then handles it
-    /// the way the vmfork chain would: reseed first, then bump.
-    struct FakeBackend {
-        sysgenid: Arc<SysGenId>,
-        pending: Atomic<u32>,
-        /// How many times `pending` was asked.
-        asked: Atomic<u32>,
-        settles: Atomic<u32>,
-        /// The generation seen when the fake reseed ran; `u32::MAX` before it ran.
-        generation_at_reseed: Atomic<u32>,
-    }
-
-    // SAFETY: `pending` only updates and loads atomics.
-    unsafe impl kernel::sysgenid::Revalidate for FakeBackend {
-        fn pending(&self) -> bool {
-            self.asked.fetch_add(1, Relaxed);
-            self.pending.load(Relaxed) != 0
-        }
-
-        fn settle(&self) -> Result {
-            self.settles.fetch_add(1, Relaxed);
-            if self.pending.xchg(0, Relaxed) != 0 {
-                self.generation_at_reseed
-                    .store(self.sysgenid.generation(), Relaxed);
-                self.sysgenid.bump(0);
-            }
-            Ok(())
-        }
-    }
-
-    fn with_backend(test: impl FnOnce(&SysGenId, &FakeBackend) -> Result) -> Result {
-        let s = new_sysgenid()?;
-        let backend = KBox::pin_init(
-            kernel::sysgenid::Registration::new(FakeBackend {
-                sysgenid: s.clone(),
-                pending: Atomic::new(1),
-                asked: Atomic::new(0),
-                settles: Atomic::new(0),
-                generation_at_reseed: Atomic::new(u32::MAX),
-            }),
-            GFP_KERNEL,
-        )?;
-        test(&s, backend.backend())
-    }
-
-    #[test]
-    fn read_answers_after_a_detected_restore_was_handled() -> Result {
-        with_backend(|s, backend| {
-            let w = watcher(s)?;
-            // Up to date, but a restore is in flight: the read waits for it and reports it.
-            assert_eq!(w.read_revalidated(GEN_SIZE, true), Ok(Some(1)));
-            assert_eq!(backend.settles.load(Relaxed), 1);
-            // Nothing moved before the backend had reseeded.
-            assert_eq!(backend.generation_at_reseed.load(Relaxed), 0);
-            // Handled: the next read is an ordinary one.
-            assert_eq!(w.read_revalidated(GEN_SIZE, false), Ok(Some(1)));
-            assert_eq!(backend.settles.load(Relaxed), 1);
-            Ok(())
-        })
-    }
-
-    #[test]
-    fn nowait_read_reports_nothing_while_a_restore_is_handled() -> Result {
-        with_backend(|s, backend| {
-            let w = watcher(s)?;
-            assert_eq!(w.read_revalidated(GEN_SIZE, false), Err(EAGAIN));
-            // An outdated file has something to read: the generation it has not acknowledged.
-            s.bump(0);
-            assert_eq!(w.read_revalidated(GEN_SIZE, false), Ok(Some(1)));
-            assert_eq!(backend.settles.load(Relaxed), 0);
-            assert_eq!(s.generation(), 1);
-            // Sizes are checked before anything is asked.
-            assert_eq!(w.read_revalidated(0, true), Ok(None));
-            assert_eq!(w.read_revalidated(3, true), Err(EINVAL));
-            assert_eq!(backend.settles.load(Relaxed), 0);
-            Ok(())
-        })
-    }
-
-    #[test]
-    fn poll_never_waits_for_a_detected_restore() -> Result {
-        with_backend(|s, backend| {
-            let w = watcher(s)?;
-            let mut registered = false;
-            assert!(!w.poll_revalidated(|_| registered = true));
-            assert!(registered);
-            // Asked once, so that it can queue the handling.
-            assert_eq!(backend.asked.load(Relaxed), 1);
-            // An outdated file is readable while a restore is in flight: the bump that handles
-            // the restore may already have happened, and would then wake no one again. Nothing
-            // the backend says changes that, so it is not asked.
-            s.bump(0);
-            assert!(w.poll_revalidated(|_| ()));
-            assert_eq!(backend.asked.load(Relaxed), 1);
-            assert_eq!(backend.settles.load(Relaxed), 0);
-            assert_eq!(s.generation(), 1);
-            // Once the handling is done (here: by a read), the poller sees it.
-            assert_eq!(w.read_revalidated(GEN_SIZE, true), Ok(Some(2)));
-            assert!(w.poll_revalidated(|_| ()));
-            Ok(())
-        })
-    }
-
-    #[test]
-    fn bump_from_atomic_context() -> Result {
-        let s = new_sysgenid()?;
-        let w = watcher(&s)?;
-        let lock = KBox::pin_init(new_spinlock_irq!(()), GFP_KERNEL)?;
-        {
-            // Interrupts off, as in a hard IRQ handler: the bump must not sleep.
-            let _irqs_off = lock.lock();
-            s.bump(0);
-        }
-        assert_eq!(s.generation(), 1);
-        assert!(w.is_outdated());
-        assert_eq!(s.page.load_u32_acquire(0)?, 1);
-        Ok(())
-    }
-
-    #[test]
-    fn bumps_once_per_vmfork_notification() -> Result {
-        let s = new_sysgenid()?;
-        let w = watcher(&s)?;
-        let registration =
-            KBox::pin_init(VmforkRegistration::new(BumpOnVmfork(s.clone())), GFP_KERNEL)?;
-        #[cfg(CONFIG_VMGENID)]
-        {
-            kernel::random::add_vmfork_randomness(&[0x3c; 16]);
-            assert_eq!(s.generation(), 1);
-            assert_eq!(s.outdated(), 1);
-            kernel::random::add_vmfork_randomness(&[0x3d; 16]);
-            assert_eq!(s.generation(), 2);
-            assert_eq!(s.outdated(), 1);
-        }
-        drop(registration);
-        let before = s.generation();
-        #[cfg(CONFIG_VMGENID)]
-        kernel::random::add_vmfork_randomness(&[0x3e; 16]);
-        // Off the chain, nothing moves.
-        assert_eq!(s.generation(), before);
-        drop(w);
-        Ok(())
-    }
-}
+#[cfg(CONFIG_SYSGENID_KUNIT_TEST)]
+#[path = "sysgenid_kunit.rs"]
+mod kunit;

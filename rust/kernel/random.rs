@@ -30,18 +30,26 @@ pub fn add_device_randomness(data: &[u8]) {
 
 /// Tells the random number generator that the virtual machine was forked or restored.
 ///
-/// For VM generation ID drivers only, as in C, where the function exists only for them:
 /// `unique_vm_id` is the hypervisor's new identifier of this virtual machine. The generator
-/// mixes it in and reseeds at once, the vDSO's `getrandom()` state is discarded, and only then
-/// does every [`VmforkRegistration`] run. May sleep.
+/// mixes it in and reseeds at once, every vDSO `getrandom()` state is discarded, and only then
+/// does every [`VmforkRegistration`] run (WireGuard, for one, then expires all its keys). May
+/// sleep.
+///
+/// Only the Rust VM generation ID driver may call it, and it exists only when that driver is
+/// built: C keeps the function as narrow (declared only with `CONFIG_VMGENID`, exported only
+/// for a modular vmgenid), and a function of this crate is visible to every Rust module.
 ///
 /// # Examples
 ///
+/// Not called here: the doctests run at boot, where a call would reseed the live generator.
+///
 /// ```
-/// # #[cfg(CONFIG_VMGENID)]
-/// kernel::random::add_vmfork_randomness(&[0x5a; 16]);
+/// # #[cfg(CONFIG_VMGENID_RUST)]
+/// fn on_new_vm_generation_id(id: &[u8; 16]) {
+///     kernel::random::add_vmfork_randomness(id);
+/// }
 /// ```
-#[cfg(CONFIG_VMGENID)]
+#[cfg(CONFIG_VMGENID_RUST)]
 pub fn add_vmfork_randomness(unique_vm_id: &[u8]) {
     // SAFETY: `unique_vm_id` is valid for reads of its length; the C side only reads it.
     unsafe { bindings::add_vmfork_randomness(unique_vm_id.as_ptr().cast(), unique_vm_id.len()) }
@@ -101,12 +109,8 @@ pub trait VmforkNotify: Send + Sync + 'static {
 /// }
 ///
 /// let forks = KBox::pin_init(VmforkRegistration::new(Forks(Atomic::new(0))), GFP_KERNEL)?;
+/// // Nothing here fires the chain: that would reseed the live generator.
 /// assert_eq!(forks.handler().0.load(Relaxed), 0);
-/// #[cfg(CONFIG_VMGENID)]
-/// {
-///     kernel::random::add_vmfork_randomness(&[0xa5; 16]);
-///     assert_eq!(forks.handler().0.load(Relaxed), 1);
-/// }
 /// drop(forks);
 /// # Ok::<(), Error>(())
 /// ```

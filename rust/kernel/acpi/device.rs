@@ -20,8 +20,8 @@ const MAX_DEPTH: u32 = 8;
 /// Converts an ACPICA status to a result.
 ///
 /// Each status a caller can act on has its own error: a missing object is `ENOENT`, a missing
-/// allocation `ENOMEM`, an existing handler `EEXIST`, a time-out `ETIMEDOUT`, a bad argument
-/// `EINVAL`; a failure inside the firmware's AML, like any other, is `EIO`.
+/// allocation `ENOMEM`, an object that exists already `EEXIST`, a time-out `ETIMEDOUT`, a bad
+/// argument `EINVAL`; a failure inside the firmware's AML, like any other, is `EIO`.
 pub(crate) fn to_result(status: bindings::acpi_status) -> Result {
     match status {
         bindings::AE_OK => Ok(()),
@@ -88,11 +88,16 @@ impl Device {
         Some(unsafe { &*adev.cast::<Device>() })
     }
 
+    /// Returns the raw `struct acpi_device` pointer.
+    pub(crate) fn as_raw(&self) -> *mut bindings::acpi_device {
+        self.0.get()
+    }
+
     /// Returns the ACPI namespace handle of this device.
     pub(crate) fn handle(&self) -> bindings::acpi_handle {
-        // SAFETY: By the type invariants, `self.0` is a valid `struct acpi_device`, whose handle
-        // does not change.
-        unsafe { (*self.0.get()).handle }
+        // SAFETY: By the type invariants, `self.as_raw()` is a valid `struct acpi_device`, whose
+        // handle does not change.
+        unsafe { (*self.as_raw()).handle }
     }
 
     /// Evaluates the method `name` of this device, without arguments, and returns its result.

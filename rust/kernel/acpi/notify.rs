@@ -2,10 +2,10 @@
 
 //! Handlers for the notifications an ACPI device raises (`Notify()` in its AML).
 //!
-//! C header: [`include/acpi/acpixf.h`](srctree/include/acpi/acpixf.h).
+//! C header: [`include/acpi/acpi_bus.h`](srctree/include/acpi/acpi_bus.h).
 
 use super::Device;
-use crate::prelude::*;
+use crate::{error::to_result, prelude::*};
 use core::marker::PhantomPinned;
 
 /// Handles the device notifications of an ACPI device.
@@ -78,7 +78,8 @@ pub struct NotifyRegistration<'a, T: NotifyHandler> {
 impl<'a, T: NotifyHandler + 'a> NotifyRegistration<'a, T> {
     /// Installs `handler` for the device notifications of `device`.
     ///
-    /// Fails with `EEXIST` when `device` already has a device notify handler.
+    /// Fails with `ENODEV` when the handler cannot be installed, for example because `device`
+    /// already has a device notify handler.
     ///
     /// # Examples
     ///
@@ -123,18 +124,18 @@ impl<'a, T: NotifyHandler + 'a> NotifyRegistration<'a, T> {
             _pin: PhantomPinned,
             _: {
                 // SAFETY:
-                // - The handle is valid and the callback has the type ACPICA expects.
+                // - `device.as_raw()` is a valid `struct acpi_device` by the invariants of
+                //   `Device`, and the callback has the type ACPI expects.
                 // - The context stays valid until the destructor of `Self` removes the handler.
                 // - All fields are initialised, so the callback may run at once.
-                let status = unsafe {
-                    bindings::acpi_install_notify_handler(
-                        device.handle(),
+                to_result(unsafe {
+                    bindings::acpi_dev_install_notify_handler(
+                        device.as_raw(),
                         bindings::ACPI_DEVICE_NOTIFY,
                         Some(notify_callback::<T>),
                         this.as_ptr().cast(),
                     )
-                };
-                super::device::to_result(status)?;
+                })?;
             },
         })
     }
@@ -153,10 +154,11 @@ impl<'a, T: NotifyHandler + 'a> NotifyRegistration<'a, T> {
 impl<T: NotifyHandler> PinnedDrop for NotifyRegistration<'_, T> {
     fn drop(self: Pin<&mut Self>) {
         // SAFETY: By the type invariants the handler is installed with this callback; removing
-        // it waits until no call to it is running, so nothing refers to `self` afterwards.
+        // it waits until no call to it is running or queued, so nothing refers to `self`
+        // afterwards.
         unsafe {
-            bindings::acpi_remove_notify_handler(
-                self.device.handle(),
+            bindings::acpi_dev_remove_notify_handler(
+                self.device.as_raw(),
                 bindings::ACPI_DEVICE_NOTIFY,
                 Some(notify_callback::<T>),
             )

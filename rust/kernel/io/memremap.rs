@@ -11,7 +11,7 @@ use crate::{
     },
     prelude::*,
 };
-use core::ptr::NonNull;
+use core::{marker::PhantomData, ptr::NonNull};
 
 /// How [`MemRemap`] maps the range.
 ///
@@ -49,9 +49,10 @@ impl core::ops::BitOr for Flags {
 /// Unlike `ioremap()` mappings, these may be cached; they are still read with volatile
 /// accesses, because whoever shares the range may change it at any time.
 ///
-/// A driver gets one from a memory resource of its device, which the mapping then holds
-/// requested ([`IoRequest::memremap`](super::mem::IoRequest::memremap)), or, for an address
-/// that firmware hands over some other way, from the `unsafe` [`MemRemap::new`].
+/// A driver gets one from a memory resource of its bound device, which the mapping then holds
+/// requested ([`IoRequest::memremap`](super::mem::IoRequest::memremap)) and whose borrow, `'a`,
+/// it cannot outlive, or, for an address that firmware hands over some other way, from the
+/// `unsafe` [`MemRemap::new`].
 ///
 /// # Invariants
 ///
@@ -63,26 +64,28 @@ impl core::ops::BitOr for Flags {
 /// use kernel::io::memremap::{Flags, MemRemap};
 ///
 /// /// Reads the 16-byte identifier at the start of a mapping.
-/// fn read_id(map: &MemRemap) -> Result<[u8; 16]> {
+/// fn read_id(map: &MemRemap<'_>) -> Result<[u8; 16]> {
 ///     let mut id = [0; 16];
 ///     map.read_volatile(0, &mut id)?;
 ///     Ok(id)
 /// }
 /// ```
-pub struct MemRemap {
+pub struct MemRemap<'a> {
     addr: NonNull<u8>,
     size: usize,
     /// The device's memory range, held requested while it is mapped, if it came from one.
     _region: Option<Region>,
+    /// The borrow of the bound device the range belongs to.
+    _device: PhantomData<&'a ()>,
 }
 
 // SAFETY: The mapping is not tied to the task that made it, and is only read through `&self`
 // with volatile accesses.
-unsafe impl Send for MemRemap {}
+unsafe impl Send for MemRemap<'_> {}
 // SAFETY: See above; concurrent volatile reads are fine.
-unsafe impl Sync for MemRemap {}
+unsafe impl Sync for MemRemap<'_> {}
 
-impl MemRemap {
+impl<'a> MemRemap<'a> {
     /// Maps `size` bytes of physical memory at `start`.
     ///
     /// Fails with `ENXIO` when the range cannot be mapped with these flags, for example cached
@@ -94,7 +97,8 @@ impl MemRemap {
     /// nothing else, such as a buffer that firmware reserved for the device and named by its
     /// address; reading it must have no side effects. A mapping of memory that other code owns
     /// could read, with `flags` that conflict with its other mappings, what the kernel does not
-    /// expect to be read. Prefer a device resource
+    /// expect to be read. The range must stay the device's for as long as the mapping lives,
+    /// whatever `'a` the caller picks. Prefer a device resource
     /// ([`IoRequest::memremap`](super::mem::IoRequest::memremap)), which needs no such promise.
     ///
     /// # Examples
@@ -106,7 +110,7 @@ impl MemRemap {
     /// };
     ///
     /// /// Maps the 16-byte buffer at `addr` that firmware reserved for this device.
-    /// fn map_firmware_buffer(addr: PhysAddr) -> Result<MemRemap> {
+    /// fn map_firmware_buffer(addr: PhysAddr) -> Result<MemRemap<'static>> {
     ///     // SAFETY: Firmware reserved these 16 bytes for the device and uses them for nothing
     ///     // else; the kernel does not use them either.
     ///     unsafe { MemRemap::new(addr, 16, Flags::WB) }
@@ -122,24 +126,28 @@ impl MemRemap {
             addr,
             size,
             _region: None,
+            _device: PhantomData,
         })
     }
 
     /// Requests the memory range of `resource`, a resource of a bound device, and maps it.
     ///
     /// `EINVAL` when the resource is not memory, `EBUSY` when another driver holds part of it.
-    pub(crate) fn request(resource: &Resource, flags: Flags) -> Result<Self> {
+    pub(crate) fn request(resource: &'a Resource, flags: Flags) -> Result<Self> {
         if !resource.flags().contains(resource::Flags::IORESOURCE_MEM) {
             return Err(EINVAL);
         }
         let start = resource.start();
         let size = resource.size();
         let name = resource.name().unwrap_or_default();
-        // Requested like `request_mem_region()`, not under `resource` itself: a device tree
-        // device's resources are not in the memory resource tree, so a region requested under
-        // one would not keep other drivers out, and it would hang off memory that the device
-        // frees while the mapping lives on.
-        let region = Region::request_mem(start, size, name.to_cstring()?).ok_or(EBUSY)?;
+        let region = resource
+            .request_region(
+                start,
+                size,
+                name.to_cstring()?,
+                resource::Flags::IORESOURCE_MEM,
+            )
+            .ok_or(EBUSY)?;
         // SAFETY: The range is a memory resource of the caller's device, and `region` keeps it
         // requested for this driver alone until the mapping is gone.
         let mut map = unsafe { Self::new(start, size.try_into()?, flags)? };
@@ -155,32 +163,12 @@ impl MemRemap {
     /// use kernel::io::memremap::MemRemap;
     ///
     /// /// Whether the mapping is large enough for a 16-byte identifier.
-    /// fn holds_an_id(map: &MemRemap) -> bool {
+    /// fn holds_an_id(map: &MemRemap<'_>) -> bool {
     ///     map.size() >= 16
     /// }
     /// ```
     pub fn size(&self) -> usize {
         self.size
-    }
-
-    /// Returns the address the range is mapped at.
-    ///
-    /// For a caller that checks [`MemRemap::size`] and the alignment once and then reads through
-    /// the pointer without further checks, for as long as it knows the mapping to be alive. Reading
-    /// through it is `unsafe`; the pointer itself is only an address.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use kernel::io::memremap::MemRemap;
-    ///
-    /// /// Whether the mapping starts at an address aligned for a `u64`.
-    /// fn starts_aligned(map: &MemRemap) -> bool {
-    ///     map.as_ptr().cast::<u64>().is_aligned()
-    /// }
-    /// ```
-    pub fn as_ptr(&self) -> *const u8 {
-        self.addr.as_ptr()
     }
 
     /// Copies `buf.len()` bytes from `offset` in the mapping into `buf`, one volatile read per
@@ -192,7 +180,7 @@ impl MemRemap {
     /// use kernel::io::memremap::MemRemap;
     ///
     /// /// Reads the 32-bit little-endian counter at offset 8.
-    /// fn counter(map: &MemRemap) -> Result<u32> {
+    /// fn counter(map: &MemRemap<'_>) -> Result<u32> {
     ///     let mut bytes = [0; 4];
     ///     map.read_volatile(8, &mut bytes)?;
     ///     Ok(u32::from_le_bytes(bytes))
@@ -210,43 +198,9 @@ impl MemRemap {
         }
         Ok(())
     }
-
-    /// Reads the `u64` at `offset` in the mapping with a volatile access, in native byte order.
-    /// Fails with `EINVAL` if it is not all inside the mapping or not aligned for a `u64`.
-    ///
-    /// Cheaper than [`MemRemap::read_volatile`] for a value that is read often. On 64-bit
-    /// architectures it is one load, which the reader never sees torn (a writer on the other
-    /// side may still write the value in parts).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use kernel::io::memremap::MemRemap;
-    ///
-    /// /// Whether the 64-bit sequence number at offset 8 moved past `seen`.
-    /// fn moved(map: &MemRemap, seen: u64) -> Result<bool> {
-    ///     Ok(map.read_u64(8)? != seen)
-    /// }
-    /// ```
-    #[inline]
-    pub fn read_u64(&self, offset: usize) -> Result<u64> {
-        let end = offset.checked_add(size_of::<u64>()).ok_or(EINVAL)?;
-        if end > self.size {
-            return Err(EINVAL);
-        }
-        // SAFETY: `offset < self.size`, so by the type invariants the address is inside the live
-        // mapping.
-        let ptr = unsafe { self.addr.as_ptr().add(offset) }.cast::<u64>();
-        if !ptr.is_aligned() {
-            return Err(EINVAL);
-        }
-        // SAFETY: The eight bytes at `ptr` are inside the live mapping (`end <= self.size`), and
-        // `ptr` is aligned.
-        Ok(unsafe { ptr.read_volatile() })
-    }
 }
 
-impl Drop for MemRemap {
+impl Drop for MemRemap<'_> {
     fn drop(&mut self) {
         // SAFETY: By the type invariants, `addr` is a `memremap()` mapping this value owns.
         // `_region` is released after this, once nothing maps the range.

@@ -18,11 +18,14 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/time.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -290,10 +293,7 @@ TEST(read_blocks_until_bump)
 	close(fd);
 }
 
-/*
- * read() and readv() reach the driver through different file operations
- * (->read and ->read_iter); they must answer alike.
- */
+/* read() and readv() must answer alike. */
 TEST(readv_answers_as_read)
 {
 	int fd = open_watcher(O_RDWR | O_NONBLOCK), ready[2], status;
@@ -450,44 +450,80 @@ TEST(poll_reports_outdated_file)
 }
 
 /*
- * A read-only file cannot acknowledge: once a bump outdates it, it stays
- * readable for good, and since it cannot be a watcher it is never counted.
+ * A read-only file cannot write() an acknowledgment, so its read makes one:
+ * after a bump it is readable once, then up to date again, and
+ * level-triggered epoll on it stops reporting it.  It is never a watcher,
+ * so it is never counted.
  */
-TEST(read_only_fd_stays_readable_after_bump)
+TEST(read_only_fd_is_acknowledged_by_its_read)
 {
-	int ro = open_dev(O_RDONLY | O_NONBLOCK), ctl = open_dev(O_RDONLY);
+	int ro = open_dev(O_RDONLY | O_NONBLOCK), ctl = open_dev(O_RDONLY), ep;
+	struct epoll_event ev = { .events = EPOLLIN }, out;
 	struct pollfd p = { .events = POLLIN | POLLRDNORM };
 	uint32_t gen, got = 0;
-	int i;
 
 	ASSERT_LE(0, ro);
 	ASSERT_LE(0, ctl);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_LE(0, ep);
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, ro, &ev));
 	p.fd = ro;
 	EXPECT_EQ(0, poll(&p, 1, 0));
+	EXPECT_EQ(0, epoll_wait(ep, &out, 1, 0));
 	gen = bump(0);
 	ASSERT_NE(UINT32_MAX, gen);
 	EXPECT_EQ(-1, write(ro, &gen, 4));
 	EXPECT_EQ(EBADF, errno);
 	EXPECT_EQ(-1, opt_in(ro));
 	EXPECT_EQ(EPERM, errno);
-	for (i = 0; i < 3; i++) {
-		EXPECT_EQ(1, poll(&p, 1, 100));
-		EXPECT_EQ(POLLIN | POLLRDNORM, p.revents);
-		EXPECT_EQ(4, read(ro, &got, 4));
-		EXPECT_EQ(gen, got);
-	}
+	EXPECT_EQ(1, epoll_wait(ep, &out, 1, 0));
+	EXPECT_EQ(1, poll(&p, 1, 0));
+	/* A failed read acknowledges nothing. */
+	EXPECT_EQ(-1, syscall(SYS_read, ro, NULL, 4));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(1, poll(&p, 1, 0));
+	EXPECT_EQ(4, read(ro, &got, 4));
+	EXPECT_EQ(gen, got);
+	EXPECT_EQ(0, poll(&p, 1, 0));
+	EXPECT_EQ(0, epoll_wait(ep, &out, 1, 0))
+		TH_LOG("level-triggered epoll still reports the read-only fd after its read");
+	EXPECT_EQ(-1, read(ro, &got, 4));
+	EXPECT_EQ(EAGAIN, errno);
 	EXPECT_EQ(0, fdinfo_watcher(ro));
 	EXPECT_EQ(0, outdated(ctl));
 	EXPECT_EQ(0, ioctl(ctl, SYSGENID_WAIT_WATCHERS, 50));
-	/* The next bump: the newest generation, and still readable. */
+	/* The next bump: readable once more, for the newest generation. */
 	gen = bump(0);
 	ASSERT_NE(UINT32_MAX, gen);
+	EXPECT_EQ(1, epoll_wait(ep, &out, 1, 0));
 	EXPECT_EQ(4, read(ro, &got, 4));
 	EXPECT_EQ(gen, got);
-	EXPECT_EQ(1, poll(&p, 1, 0));
-	EXPECT_EQ(0, outdated(ctl));
+	EXPECT_EQ(0, epoll_wait(ep, &out, 1, 0));
+	close(ep);
 	close(ro);
 	close(ctl);
+}
+
+/* A file with write access is not acknowledged by its reads: only write() does it. */
+TEST(writable_fd_stays_readable_until_it_writes)
+{
+	int rw = open_dev(O_RDWR | O_NONBLOCK);
+	struct pollfd p = { .events = POLLIN };
+	uint32_t gen, got = 0;
+	int i;
+
+	ASSERT_LE(0, rw);
+	p.fd = rw;
+	gen = bump(0);
+	ASSERT_NE(UINT32_MAX, gen);
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(4, read(rw, &got, 4));
+		EXPECT_EQ(gen, got);
+		EXPECT_EQ(1, poll(&p, 1, 0));
+	}
+	EXPECT_EQ(4, write(rw, &gen, 4));
+	EXPECT_EQ(0, poll(&p, 1, 0));
+	close(rw);
 }
 
 TEST(mmap_page_holds_generation_and_outlives_file)
@@ -685,14 +721,15 @@ TEST(wait_watchers_rules)
 	EXPECT_EQ(0, ioctl(orchestrator, SYSGENID_WAIT_WATCHERS, 0));
 	/*
 	 * After another bump the read-only orchestrator, not a watcher, waits
-	 * for the straggler; the straggler, itself outdated, cannot wait.
+	 * for the straggler; the straggler, itself outdated, would wait for
+	 * itself.
 	 */
 	gen = bump(0);
 	ASSERT_NE(UINT32_MAX, gen);
 	EXPECT_EQ(-1, ioctl(orchestrator, SYSGENID_WAIT_WATCHERS, 50));
 	EXPECT_EQ(ETIMEDOUT, errno);
 	EXPECT_EQ(-1, ioctl(straggler, SYSGENID_WAIT_WATCHERS, 50));
-	EXPECT_EQ(EINTR, errno);
+	EXPECT_EQ(EDEADLK, errno);
 	EXPECT_EQ(4, write(straggler, &gen, 4));
 	close(orchestrator);
 	close(straggler);
@@ -700,7 +737,8 @@ TEST(wait_watchers_rules)
 
 /*
  * A watcher that waits is outdated by a bump, whether the bump lands before
- * its wait or during it: either way the wait fails with EINTR.
+ * its wait or during it: either way it would now wait for itself, and the
+ * wait fails with EDEADLK (not EINTR, which a caller retries).
  */
 TEST(watcher_wait_fails_when_a_bump_lands)
 {
@@ -719,7 +757,7 @@ TEST(watcher_wait_fails_when_a_bump_lands)
 		_exit(bump(0) == UINT32_MAX);
 	about_to_block(ready);
 	EXPECT_EQ(-1, ioctl(waiter, SYSGENID_WAIT_WATCHERS, 10000));
-	EXPECT_EQ(EINTR, errno);
+	EXPECT_EQ(EDEADLK, errno);
 	ASSERT_EQ(child, waitpid(child, &status, 0));
 	EXPECT_EQ(0, status);
 	close(waiter);
@@ -813,6 +851,57 @@ TEST(non_watcher_wait_timeout_counts_from_the_call)
 	EXPECT_GT(3000, ms);
 	ASSERT_EQ(child, waitpid(child, &status, 0));
 	EXPECT_EQ(0, status);
+	close(orchestrator);
+	close(straggler);
+}
+
+static atomic_int ticks;
+
+/* Counts SIGALRM ticks, and stops the timer after 40 of them. */
+static void on_tick(int sig)
+{
+	static const struct itimerval stop;
+
+	if (atomic_fetch_add(&ticks, 1) + 1 >= 40)
+		setitimer(ITIMER_REAL, &stop, NULL);
+}
+
+/*
+ * A wait that a signal interrupts fails with EINTR, even when the handler
+ * asks for restarts (SA_RESTART): restarted with its full timeout, a timed
+ * wait under a periodic signal would never end.  The timer ticks every
+ * 50 ms, 40 times; the wait asks for 500 ms.  Restarting with the time left
+ * would end within the timeout as well, so either outcome passes, and a
+ * wait that starts over on every tick times out only after the last one.
+ */
+TEST(wait_interrupted_by_a_restarting_signal_does_not_start_over)
+{
+	struct sigaction sa = { .sa_handler = on_tick, .sa_flags = SA_RESTART }, old;
+	const struct itimerval tick = { { 0, 50000 }, { 0, 50000 } }, stop = { 0 };
+	int straggler = open_watcher(O_RDWR), orchestrator, err;
+	struct timespec start;
+	long r, ms;
+
+	ASSERT_LE(0, straggler);
+	ASSERT_NE(UINT32_MAX, bump(0));
+	orchestrator = open_dev(O_RDONLY);
+	ASSERT_LE(0, orchestrator);
+	ASSERT_EQ(1, outdated(orchestrator));
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, &old));
+	atomic_store(&ticks, 0);
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &tick, NULL));
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	r = ioctl(orchestrator, SYSGENID_WAIT_WATCHERS, 500);
+	err = errno;
+	ms = elapsed_ms(&start);
+	setitimer(ITIMER_REAL, &stop, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	EXPECT_EQ(-1, r);
+	/* EINTR once a tick came, or ETIMEDOUT from a restart with the time left. */
+	EXPECT_TRUE((err == EINTR && atomic_load(&ticks) >= 1) || err == ETIMEDOUT)
+		TH_LOG("%s after %ld ms", strerror(err), ms);
+	EXPECT_GT(1000, ms) TH_LOG("%s after %ld ms and %d ticks: the wait started over",
+				   strerror(err), ms, atomic_load(&ticks));
 	close(orchestrator);
 	close(straggler);
 }
@@ -1011,11 +1100,13 @@ static const struct bad_input bad_inputs[] = {
 	{ "mprotect to writable", EACCES },
 	{ "mremap to 2 pages", EFAULT },
 	{ "RWF_NOWAIT read on an up-to-date blocking file", EAGAIN },
-	{ "wait on an outdated watcher", EINTR },
+	{ "wait on an outdated watcher", EDEADLK },
 	{ "tracking 2 on a writable file not opted in", EINVAL },
 	{ "read on an O_ACCMODE 3 file", EBADF, 1 },
 	{ "write on an O_ACCMODE 3 file", EBADF, 1 },
 	{ "tracking on an O_ACCMODE 3 file", EPERM, 1 },
+	/* A read-only file's read acknowledges, but only a read that works. */
+	{ "read into NULL on an outdated read-only file", EFAULT },
 };
 
 struct bad_input_env {
@@ -1101,6 +1192,7 @@ static long run_bad_input(int i, struct bad_input_env *e)
 	case 44: return syscall(SYS_read, e->noaccess, buf, 4);
 	case 45: return syscall(SYS_write, e->noaccess, &e->gen, 4);
 	case 46: return ioctl(e->noaccess, SYSGENID_SET_WATCHER_TRACKING, 1UL);
+	case 47: return syscall(SYS_read, e->ro, NULL, 4);
 	}
 	return 0;
 }
@@ -1108,24 +1200,26 @@ static long run_bad_input(int i, struct bad_input_env *e)
 /* What a bad input must not change. */
 static void bad_input_state(struct bad_input_env *e, char *text, size_t size)
 {
-	char info[512];
+	char info[512], ro[512];
 	long n = outdated(e->ro);
 
 	if (read_fdinfo(e->rw, info, sizeof(info)) != 0 || !strstr(info, "sysgenid_"))
 		snprintf(info, sizeof(info), "sysgenid_ (no fdinfo)");
-	snprintf(text, size, "generation %u page %u outdated %ld spare watcher %d %s",
+	if (read_fdinfo(e->ro, ro, sizeof(ro)) != 0 || !strstr(ro, "sysgenid_"))
+		snprintf(ro, sizeof(ro), "sysgenid_ (no fdinfo)");
+	snprintf(text, size, "generation %u page %u outdated %ld spare watcher %d %s read-only %s",
 		 current_gen(), __atomic_load_n((uint32_t *)e->map, __ATOMIC_ACQUIRE), n,
-		 fdinfo_watcher(e->spare), strstr(info, "sysgenid_"));
+		 fdinfo_watcher(e->spare), strstr(info, "sysgenid_"), strstr(ro, "sysgenid_"));
 }
 
 TEST(bad_input_matrix_leaves_state_unchanged)
 {
 	struct bad_input_env e;
 	long page = getpagesize();
-	char before[720], after[720];
+	char before[1200], after[1200];
 	int rows = ARRAY_SIZE(bad_inputs), skipped = 0;
 
-	ASSERT_EQ(47, rows);
+	ASSERT_EQ(48, rows);
 	e.rw = open_watcher(O_RDWR | O_NONBLOCK);
 	e.ro = open_dev(O_RDONLY | O_NONBLOCK);
 	e.wo = open_watcher(O_WRONLY);
