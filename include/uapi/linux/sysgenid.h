@@ -16,7 +16,10 @@
 #define SYSGENID_SET_WATCHER_TRACKING	_IO(SYSGENID_IOCTL, 1)
 /* arg: timeout in milliseconds, 0 waits without limit. */
 #define SYSGENID_WAIT_WATCHERS		_IO(SYSGENID_IOCTL, 2)
-/* arg: the lowest acceptable new generation.  Needs CAP_CHECKPOINT_RESTORE. */
+/*
+ * arg: the lowest acceptable new generation.  Needs CAP_CHECKPOINT_RESTORE or
+ * CAP_SYS_ADMIN in the initial user namespace.
+ */
 #define SYSGENID_FORCE_GEN_UPDATE	_IO(SYSGENID_IOCTL, 3)
 /* The name existing userspace uses for SYSGENID_FORCE_GEN_UPDATE. */
 #define SYSGENID_TRIGGER_GEN_UPDATE	SYSGENID_FORCE_GEN_UPDATE
