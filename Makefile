@@ -65,10 +65,10 @@ ARM64_BUSYBOX := /opt/foreign/arm64/usr/bin/busybox
 KUNIT_SOURCES := drivers/misc/sysgenid_kunit.rs drivers/virt/vmgenid_kunit.rs
 # The kernel crate files whose doctests the series adds or extends; UML has no
 # ACPI, so the ACPI examples are only compiled in the x86_64 builds.
-KUNIT_DOCTESTS := random.rs io/memremap.rs io/mem.rs capability.rs page.rs \
+KUNIT_DOCTESTS := random.rs io/memremap.rs capability.rs page.rs sync/atomic.rs \
 	mm/virt.rs fs/file.rs fs/kiocb.rs miscdevice.rs
 
-.PHONY: help demo check toolchain toolchain-distro distro distro-kernel distro-objects distro-arm64-kernel resolver-test tree-policy-test tree patches patches-check apply kunit \
+.PHONY: help demo check toolchain toolchain-distro distro distro-kernel distro-objects distro-arm64-kernel bench-distro fastpath-calls resolver-test tree-policy-test tree patches patches-check apply kunit \
 	work-tree bisect-check guest-kernel norust-kernel \
 	no-sysgenid-kernel c-vmgenid-kernel build-matrix guest-probe guest-progs kselftest \
 	arm64-kernel arm64-progs arm64-e2e \
@@ -462,6 +462,30 @@ bench: bench-kernel guest-progs
 	@$(RUN) sh /src/scripts/bench.sh $(BENCH_BUILD)/arch/x86/boot/bzImage \
 		$(C_BUILD)/guest-progs $(C_BUILD)/bench $(BENCH_ARGS)
 	@echo "bench: results in $(CACHE)/build/bench/{table.md,summary.txt}"
+	@$(BENCH_REPORT)
+
+## bench-distro   the same benchmark on Debian's amd64 kernel (distro-kernel: GCC 14, rustc 1.85,
+##                the C helpers called, not inlined), with the ACPI VmGenId bound; both tables side
+##                by side in $(CACHE)/build/bench-report.md
+bench-distro: distro-kernel guest-progs
+	@$(RUN) env BENCH_LABEL=bench-distro sh /src/scripts/bench.sh \
+		$(C_BUILD)/distro-amd64/arch/x86/boot/bzImage $(C_BUILD)/guest-progs \
+		$(C_BUILD)/bench-distro $(BENCH_ARGS)
+	@echo "bench-distro: results in $(CACHE)/build/bench-distro/{table.md,summary.txt}"
+	@$(BENCH_REPORT)
+
+## fastpath-calls  the calls of sysgenid's read_iter, ioctl and poll in the distribution and the
+##                tuned benchmark kernels (those that are built), from their object files
+FASTPATH := MiscdeviceVTable<sysgenid::SysGenIdFile>>::(read_iter|ioctl|poll)$$
+fastpath-calls:
+	@$(RUN) sh -c 'for b in distro-amd64 x86_64-bench; do \
+		o=$(C_BUILD)/$$b/drivers/misc/sysgenid.o; [ -e $$o ] || continue; \
+		echo "fastpath-calls: $$b"; \
+		python3 /src/scripts/fastpath-calls.py objdump $$o "$(FASTPATH)"; done'
+
+# Every report: the tuned and the distribution kernel's tables side by side.
+BENCH_REPORT = $(RUN) python3 /src/scripts/bench-report.py $(C_BUILD)/bench-report.md \
+	tuned=$(C_BUILD)/bench distro=$(C_BUILD)/bench-distro
 
 # A quick pass of every benchmark (tiny N, few rounds) in the test guest.
 bench-smoke: guest-kernel guest-progs

@@ -7,8 +7,12 @@ echo
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+echo "guest: $(cat /proc/version)"
 echo "guest: bench start cpus=$(grep -c ^processor /proc/cpuinfo)" \
 	"meltdown: $(cat /sys/devices/system/cpu/vulnerabilities/meltdown)"
+# The figures are meant with the VM Generation ID driver bound, as users run.
+bound=$(ls -d /sys/bus/platform/drivers/vmgenid/*:* 2>/dev/null | sed 's,.*/,,' | tr '\n' ' ')
+echo "guest: vmgenid bound: ${bound:-none}"
 # shellcheck disable=SC2086  # BENCH_ARGS is a list of options
 /bin/sysgenid-bench ${BENCH_ARGS:-}
 echo "guest: bench exit=$?"

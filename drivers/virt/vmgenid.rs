@@ -8,7 +8,7 @@
 //! guest, through ACPI or an interrupt.
 //!
 //! A port of the C driver (`vmgenid_c.c`): the same ids, the same reading of ACPI's `ADDR` and
-//! the same ACPI mapping. At probe the ID is mixed into the random number generator; on a
+//! the same mappings. At probe the ID is mixed into the random number generator; on a
 //! notification that brings a new ID the driver calls `add_vmfork_randomness()`, which reseeds
 //! the generator and then runs the vmfork notifier chain (SysGenId, `drivers/misc/sysgenid.rs`,
 //! is on it). Like the C driver, it handles the device-tree interrupt in a thread, because the
@@ -20,12 +20,17 @@
 use kernel::{
     acpi,
     device::Core,
-    io::memremap::{Flags, MemRemap},
+    io::{mem::ExclusiveIoMem, Io},
     irq::{self, IrqReturn, ThreadedHandler},
     new_mutex, of, platform,
     prelude::*,
     random,
     sync::Mutex,
+};
+#[cfg(CONFIG_ACPI)]
+use kernel::{
+    device::{Bound, Device},
+    io::memremap::{Flags, MemRemap},
 };
 
 kernel::module_platform_driver! {
@@ -60,18 +65,38 @@ fn notify(this_id: &Mutex<Id>, read_next: impl FnOnce() -> Result<Id>, reseed: i
     }
 }
 
+/// Where the hypervisor shows the ID, mapped as the C driver maps it.
+enum IdMap<'bound> {
+    /// ACPI: the buffer `ADDR` names, in memory the OS leaves alone, mapped write-back.
+    #[cfg(CONFIG_ACPI)]
+    Mem(MemRemap<'bound>),
+    /// Device tree: the `reg` region, requested and mapped as device memory.
+    Io(ExclusiveIoMem<'bound, VMGENID_SIZE>),
+}
+
+impl IdMap<'_> {
+    /// Reads the ID; both mappings were made for its size.
+    fn read(&self) -> Result<Id> {
+        match self {
+            #[cfg(CONFIG_ACPI)]
+            Self::Mem(map) => Ok(map.try_cast::<Id>()?.copy_read()),
+            Self::Io(map) => Ok(map.try_cast::<Id>()?.copy_read()),
+        }
+    }
+}
+
 /// A bound device: the ID in guest memory and the one last handed to the RNG.
 #[pin_data]
 struct State<'bound> {
-    next_id: MemRemap<'bound>,
+    next_id: IdMap<'bound>,
     #[pin]
     this_id: Mutex<Id>,
 }
 
 impl<'bound> State<'bound> {
     /// Starts from the ID that `next_id` holds now, and mixes it into the RNG.
-    fn new(next_id: MemRemap<'bound>) -> Result<impl PinInit<Self, Error> + 'bound> {
-        let id = read_id(&next_id)?;
+    fn new(next_id: IdMap<'bound>) -> Result<impl PinInit<Self, Error> + 'bound> {
+        let id = next_id.read()?;
         random::add_device_randomness(&id);
         Ok(try_pin_init!(Self {
             next_id,
@@ -83,17 +108,10 @@ impl<'bound> State<'bound> {
     fn notify(&self) {
         notify(
             &self.this_id,
-            || read_id(&self.next_id),
+            || self.next_id.read(),
             |id| random::add_vmfork_randomness(id),
         );
     }
-}
-
-/// Reads the ID at the start of `map`: `EINVAL` when the mapping is smaller.
-fn read_id(map: &MemRemap<'_>) -> Result<Id> {
-    let mut id = [0; VMGENID_SIZE];
-    map.read_volatile(0, &mut id)?;
-    Ok(id)
 }
 
 #[cfg(CONFIG_ACPI)]
@@ -129,12 +147,18 @@ impl<'bound> VmGenId<'bound> {
     /// notifications.
     ///
     /// As in the C driver: `ENODEV` when `ADDR` cannot be evaluated, `EINVAL` when it returns
-    /// nothing or anything but two integers.
+    /// nothing or anything but two integers; `ENOMEM` when its result cannot be copied.
     #[cfg(CONFIG_ACPI)]
-    fn probe_acpi(adev: &'bound acpi::Device) -> Result<Self> {
-        let addr = adev
-            .evaluate(c"ADDR")
-            .map_err(|e| if e == ENODATA { EINVAL } else { ENODEV })?;
+    fn probe_acpi(dev: &'bound Device<Bound>, adev: &'bound acpi::Device) -> Result<Self> {
+        let addr = adev.evaluate(c"ADDR").map_err(|e| {
+            if e == ENODATA || e == EINVAL {
+                EINVAL
+            } else if e == ENOMEM {
+                ENOMEM
+            } else {
+                ENODEV
+            }
+        })?;
         let start = match addr {
             acpi::Object::Package(elements) => match elements.as_slice() {
                 [acpi::Object::Integer(low), acpi::Object::Integer(high)] => low | (high << 32),
@@ -146,10 +170,11 @@ impl<'bound> VmGenId<'bound> {
         // VM Generation ID specification puts it in memory the OS leaves alone); the kernel
         // uses it for nothing else, and the mapping goes with the driver data at unbind.
         // Decrypted: in an encrypted guest the hypervisor writes it.
-        let map = unsafe { MemRemap::new(start, VMGENID_SIZE, Flags::WB | Flags::DEC)? };
+        let map = unsafe { MemRemap::new(dev, start, VMGENID_SIZE, Flags::WB | Flags::DEC)? };
+        let state = State::new(IdMap::Mem(map))?;
         let registration = KBox::pin_init(
             // SAFETY: The registration is kept in the device data, never forgotten.
-            unsafe { acpi::NotifyRegistration::new(adev, State::new(map)?) },
+            unsafe { acpi::NotifyRegistration::new(adev, state) },
             GFP_KERNEL,
         )?;
         Ok(Self::Acpi {
@@ -159,14 +184,14 @@ impl<'bound> VmGenId<'bound> {
 
     /// Device tree: `reg` holds the ID; changes come as an edge interrupt.
     ///
-    /// The region is requested, as the C driver requests it, and mapped write-back: it is
-    /// ordinary guest RAM that the VMM leaves out of the memory node so that the guest maps it
-    /// itself.
+    /// As in the C driver, the region is requested and mapped with `ioremap()`; `EINVAL` when
+    /// there is none. Unlike C, a region smaller than the ID is refused (`EINVAL`).
     fn probe_of(pdev: &'bound platform::Device<Core<'_>>) -> Result<Self> {
         let map = pdev
             .io_request_by_index(0)
-            .ok_or(ENODEV)?
-            .memremap(Flags::WB)?;
+            .ok_or(EINVAL)?
+            .iomap_exclusive_sized::<VMGENID_SIZE>()?;
+        let state = State::new(IdMap::Io(map))?;
         let registration = KBox::pin_init(
             // SAFETY: The registration is kept in the device data, never forgotten.
             unsafe {
@@ -176,7 +201,7 @@ impl<'bound> VmGenId<'bound> {
                     irq::Flags::SHARED | irq::Flags::ONESHOT,
                     0,
                     c"vmgenid",
-                    State::new(map)?,
+                    state,
                 )
             },
             GFP_KERNEL,
@@ -216,9 +241,9 @@ impl platform::Driver for VmGenIdDriver {
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
         #[cfg(CONFIG_ACPI)]
         {
-            let bound: &platform::Device<kernel::device::Bound> = pdev;
+            let bound: &platform::Device<Bound> = pdev;
             if let Some(adev) = acpi::Device::companion(bound.as_ref()) {
-                return VmGenId::probe_acpi(adev);
+                return VmGenId::probe_acpi(bound.as_ref(), adev);
             }
         }
         VmGenId::probe_of(pdev)

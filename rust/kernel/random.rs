@@ -31,13 +31,15 @@ pub fn add_device_randomness(data: &[u8]) {
 /// Tells the random number generator that the virtual machine was forked or restored.
 ///
 /// `unique_vm_id` is the hypervisor's new identifier of this virtual machine. The generator
-/// mixes it in and reseeds at once, every vDSO `getrandom()` state is discarded, and only then
-/// does every [`VmforkRegistration`] run (WireGuard, for one, then expires all its keys). May
-/// sleep.
+/// mixes it in and, once it has been initialised at boot, reseeds at once, discarding every vDSO
+/// `getrandom()` state; only then does every [`VmforkRegistration`] run (WireGuard, for one,
+/// then expires all its keys). May sleep.
 ///
 /// Only the Rust VM generation ID driver may call it, and it exists only when that driver is
 /// built: C keeps the function as narrow (declared only with `CONFIG_VMGENID`, exported only
-/// for a modular vmgenid), and a function of this crate is visible to every Rust module.
+/// for a modular vmgenid), and a function of this crate is visible to every Rust module. It is
+/// `#[inline]`, so the kernel crate exports no symbol of its own for it: the call is compiled
+/// into the driver, and C's export rule is the one that applies.
 ///
 /// # Examples
 ///
@@ -50,6 +52,7 @@ pub fn add_device_randomness(data: &[u8]) {
 /// }
 /// ```
 #[cfg(CONFIG_VMGENID_RUST)]
+#[inline]
 pub fn add_vmfork_randomness(unique_vm_id: &[u8]) {
     // SAFETY: `unique_vm_id` is valid for reads of its length; the C side only reads it.
     unsafe { bindings::add_vmfork_randomness(unique_vm_id.as_ptr().cast(), unique_vm_id.len()) }
@@ -85,8 +88,9 @@ pub trait VmforkNotify: Send + Sync + 'static {
 ///
 /// Dropping it may sleep: it waits until no call to the handler is running.
 ///
-/// `add_vmfork_randomness()` reseeds the generator and then calls [`VmforkNotify::vmfork`] on
-/// every registration, so a registration never hears of a fork before the reseed. Without
+/// `add_vmfork_randomness()` reseeds the generator (once it has been initialised at boot) and
+/// then calls [`VmforkNotify::vmfork`] on every registration, so a registration never hears of
+/// a fork before the reseed. Without
 /// `CONFIG_VMGENID` there is no chain: registering succeeds, and nothing is ever called.
 ///
 /// # Invariants

@@ -136,16 +136,20 @@ impl Device {
                 &mut buffer,
             )
         };
-        to_result(status)?;
         let object = buffer.pointer.cast::<bindings::acpi_object>();
-        let result = if object.is_null() {
-            Err(ENODATA)
-        } else {
-            // SAFETY: On success ACPICA stored a valid object in the buffer it allocated.
-            unsafe { Object::from_raw(&*object, 0) }
-        };
-        // SAFETY: ACPICA allocated the buffer for us (`ACPI_ALLOCATE_BUFFER`), which is freed
-        // with its own `ACPI_FREE()`; nothing refers to it any more.
+        let result = to_result(status).and_then(|()| {
+            if object.is_null() {
+                Err(ENODATA)
+            } else {
+                // SAFETY: On success ACPICA stored a valid object in the buffer it allocated.
+                unsafe { Object::from_raw(&*object, 0) }
+            }
+        });
+        // Freed whatever the status: ACPICA can fail after it allocated the buffer, when the
+        // copy of the result into it fails.
+        // SAFETY: The buffer is NULL or ACPICA allocated it for us (`ACPI_ALLOCATE_BUFFER`);
+        // `ACPI_FREE()` is `acpi_os_free()`, `kfree()`, which frees it and accepts NULL. Nothing
+        // refers to it any more.
         unsafe { bindings::acpi_free(buffer.pointer) };
         result
     }

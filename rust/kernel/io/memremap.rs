@@ -5,10 +5,8 @@
 //! C header: [`include/linux/io.h`](srctree/include/linux/io.h).
 
 use crate::{
-    io::{
-        resource::{self, Region, Resource},
-        PhysAddr,
-    },
+    device::{Bound, Device},
+    io::{IoBase, PhysAddr, SysMem, SysMemBackend},
     prelude::*,
 };
 use core::{marker::PhantomData, ptr::NonNull};
@@ -43,167 +41,120 @@ impl core::ops::BitOr for Flags {
     }
 }
 
-/// A mapping of a physical range that behaves like memory, such as a buffer a hypervisor or
-/// firmware shares with the kernel, made with `memremap()` and unmapped on drop.
+/// A mapping of a physical range that behaves like memory, such as a buffer that firmware or a
+/// hypervisor shares with a device, made with `memremap()` and unmapped on drop.
 ///
-/// Unlike `ioremap()` mappings, these may be cached; they are still read with volatile
-/// accesses, because whoever shares the range may change it at any time.
-///
-/// A driver gets one from a memory resource of its bound device, which the mapping then holds
-/// requested ([`IoRequest::memremap`](super::mem::IoRequest::memremap)) and whose borrow, `'a`,
-/// it cannot outlive, or, for an address that firmware hands over some other way, from the
-/// `unsafe` [`MemRemap::new`].
+/// Unlike `ioremap()` mappings, these may be cached. A mapping is read and written through the
+/// [`Io`](super::Io) accessors of system memory ([`SysMem`]), which are volatile, because whoever
+/// shares the range may change it at any time. It borrows the bound device whose range it maps,
+/// so it cannot outlive the binding.
 ///
 /// # Invariants
 ///
-/// `addr` is the start of a live `memremap()` mapping of `size` bytes, which this value owns.
+/// `addr` is the start of a live `memremap()` mapping of `size` bytes, `size > 0`, which this
+/// value owns.
 ///
 /// # Examples
 ///
 /// ```
-/// use kernel::io::memremap::{Flags, MemRemap};
+/// use kernel::io::{memremap::MemRemap, Io};
 ///
-/// /// Reads the 16-byte identifier at the start of a mapping.
+/// /// Reads the 16-byte identifier at the start of a mapping; `EINVAL` if it is smaller.
 /// fn read_id(map: &MemRemap<'_>) -> Result<[u8; 16]> {
-///     let mut id = [0; 16];
-///     map.read_volatile(0, &mut id)?;
-///     Ok(id)
+///     Ok(map.try_cast::<[u8; 16]>()?.copy_read())
 /// }
 /// ```
 pub struct MemRemap<'a> {
     addr: NonNull<u8>,
     size: usize,
-    /// The device's memory range, held requested while it is mapped, if it came from one.
-    _region: Option<Region>,
-    /// The borrow of the bound device the range belongs to.
-    _device: PhantomData<&'a ()>,
+    _device: PhantomData<&'a Device<Bound>>,
 }
 
-// SAFETY: The mapping is not tied to the task that made it, and is only read through `&self`
-// with volatile accesses.
+// SAFETY: The mapping is not tied to the task that made it, and is only accessed through
+// `SysMem`, whose accesses are volatile or `memcpy()`.
 unsafe impl Send for MemRemap<'_> {}
-// SAFETY: See above; concurrent volatile reads are fine.
+// SAFETY: See above; concurrent accesses from the device's side are what the mapping is for.
 unsafe impl Sync for MemRemap<'_> {}
 
 impl<'a> MemRemap<'a> {
-    /// Maps `size` bytes of physical memory at `start`.
+    /// Maps `size` bytes of physical memory at `start`, a range of `dev`, for as long as `dev`
+    /// is bound.
     ///
-    /// Fails with `ENXIO` when the range cannot be mapped with these flags, for example cached
-    /// over a range that is mapped uncached elsewhere.
+    /// Fails with `EINVAL` when `size` is 0 and with `ENXIO` when `memremap()` cannot map the
+    /// range with these flags: a range that is partly RAM, RAM that cannot be mapped with
+    /// them, or a range the architecture refuses to map.
     ///
     /// # Safety
     ///
-    /// The range must be memory that the caller's device owns and that the kernel uses for
-    /// nothing else, such as a buffer that firmware reserved for the device and named by its
-    /// address; reading it must have no side effects. A mapping of memory that other code owns
-    /// could read, with `flags` that conflict with its other mappings, what the kernel does not
-    /// expect to be read. The range must stay the device's for as long as the mapping lives,
-    /// whatever `'a` the caller picks. Prefer a device resource
-    /// ([`IoRequest::memremap`](super::mem::IoRequest::memremap)), which needs no such promise.
+    /// The range must be memory that `dev` owns and that the kernel uses for nothing else, such
+    /// as a buffer that firmware reserved for the device and named by its address; reading it
+    /// must have no side effects. A mapping of memory that other code owns could read, with
+    /// `flags` that conflict with its other mappings, what the kernel does not expect to be read.
+    /// The range must stay the device's while the device is bound. For a range that is a
+    /// memory resource of the device, and may be mapped as device memory, prefer
+    /// [`IoRequest::iomap_exclusive_sized`](super::mem::IoRequest::iomap_exclusive_sized), which
+    /// requests the region and needs no such promise.
     ///
     /// # Examples
     ///
     /// ```
-    /// use kernel::io::{
-    ///     memremap::{Flags, MemRemap},
-    ///     PhysAddr,
+    /// use kernel::{
+    ///     device::{Bound, Device},
+    ///     io::{
+    ///         memremap::{Flags, MemRemap},
+    ///         PhysAddr,
+    ///     },
     /// };
     ///
-    /// /// Maps the 16-byte buffer at `addr` that firmware reserved for this device.
-    /// fn map_firmware_buffer(addr: PhysAddr) -> Result<MemRemap<'static>> {
+    /// /// Maps the 16-byte buffer at `addr` that firmware reserved for `dev`.
+    /// fn map_firmware_buffer(dev: &Device<Bound>, addr: PhysAddr) -> Result<MemRemap<'_>> {
     ///     // SAFETY: Firmware reserved these 16 bytes for the device and uses them for nothing
     ///     // else; the kernel does not use them either.
-    ///     unsafe { MemRemap::new(addr, 16, Flags::WB) }
+    ///     unsafe { MemRemap::new(dev, addr, 16, Flags::WB) }
     /// }
     /// ```
-    pub unsafe fn new(start: PhysAddr, size: usize, flags: Flags) -> Result<Self> {
+    pub unsafe fn new(
+        _dev: &'a Device<Bound>,
+        start: PhysAddr,
+        size: usize,
+        flags: Flags,
+    ) -> Result<Self> {
+        if size == 0 {
+            return Err(EINVAL);
+        }
         // SAFETY: `memremap()` accepts any range and flags, returns NULL on failure, and the
         // caller promises that mapping this range is harmless.
         let addr = unsafe { bindings::memremap(start, size, flags.0 as crate::ffi::c_ulong) };
         let addr = NonNull::new(addr.cast::<u8>()).ok_or(ENXIO)?;
-        // INVARIANT: `addr` is a new mapping of `size` bytes.
+        // INVARIANT: `addr` is a new mapping of `size` bytes, and `size` is not 0.
         Ok(Self {
             addr,
             size,
-            _region: None,
             _device: PhantomData,
         })
     }
+}
 
-    /// Requests the memory range of `resource`, a resource of a bound device, and maps it.
-    ///
-    /// `EINVAL` when the resource is not memory, `EBUSY` when another driver holds part of it.
-    pub(crate) fn request(resource: &'a Resource, flags: Flags) -> Result<Self> {
-        if !resource.flags().contains(resource::Flags::IORESOURCE_MEM) {
-            return Err(EINVAL);
-        }
-        let start = resource.start();
-        let size = resource.size();
-        let name = resource.name().unwrap_or_default();
-        let region = resource
-            .request_region(
-                start,
-                size,
-                name.to_cstring()?,
-                resource::Flags::IORESOURCE_MEM,
-            )
-            .ok_or(EBUSY)?;
-        // SAFETY: The range is a memory resource of the caller's device, and `region` keeps it
-        // requested for this driver alone until the mapping is gone.
-        let mut map = unsafe { Self::new(start, size.try_into()?, flags)? };
-        map._region = Some(region);
-        Ok(map)
-    }
+impl<'a> IoBase<'a> for &'a MemRemap<'_> {
+    type Backend = SysMemBackend;
+    type Target = [u8];
 
-    /// Returns the size of the mapping in bytes.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use kernel::io::memremap::MemRemap;
-    ///
-    /// /// Whether the mapping is large enough for a 16-byte identifier.
-    /// fn holds_an_id(map: &MemRemap<'_>) -> bool {
-    ///     map.size() >= 16
-    /// }
-    /// ```
-    pub fn size(&self) -> usize {
-        self.size
-    }
-
-    /// Copies `buf.len()` bytes from `offset` in the mapping into `buf`, one volatile read per
-    /// byte. Fails with `EINVAL` if the bytes are not all inside the mapping.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use kernel::io::memremap::MemRemap;
-    ///
-    /// /// Reads the 32-bit little-endian counter at offset 8.
-    /// fn counter(map: &MemRemap<'_>) -> Result<u32> {
-    ///     let mut bytes = [0; 4];
-    ///     map.read_volatile(8, &mut bytes)?;
-    ///     Ok(u32::from_le_bytes(bytes))
-    /// }
-    /// ```
-    pub fn read_volatile(&self, offset: usize, buf: &mut [u8]) -> Result {
-        let end = offset.checked_add(buf.len()).ok_or(EINVAL)?;
-        if end > self.size {
-            return Err(EINVAL);
+    #[inline]
+    fn as_view(self) -> SysMem<'a, [u8]> {
+        // SAFETY: By the type invariants, the `size` bytes at `addr` are mapped for as long as
+        // the mapping lives, so for `'a`, the borrow of it; bytes need no alignment.
+        unsafe {
+            SysMem::new(core::ptr::slice_from_raw_parts_mut(
+                self.addr.as_ptr(),
+                self.size,
+            ))
         }
-        for (i, byte) in buf.iter_mut().enumerate() {
-            // SAFETY: `offset + i < self.size`, so by the type invariants the address is inside
-            // the live mapping.
-            *byte = unsafe { self.addr.as_ptr().add(offset + i).read_volatile() };
-        }
-        Ok(())
     }
 }
 
 impl Drop for MemRemap<'_> {
     fn drop(&mut self) {
         // SAFETY: By the type invariants, `addr` is a `memremap()` mapping this value owns.
-        // `_region` is released after this, once nothing maps the range.
         unsafe { bindings::memunmap(self.addr.as_ptr().cast()) };
     }
 }
